@@ -1,0 +1,3 @@
+"""mailarchive: a self-hostable archive for mailing lists."""
+
+__version__ = "0.1.0"

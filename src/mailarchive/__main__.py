@@ -1,0 +1,3 @@
+from mailarchive.cli import main
+
+main()

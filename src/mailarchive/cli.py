@@ -1,0 +1,139 @@
+"""The `mailarchive` command: each subcommand parses its arguments and calls one library function."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+import click
+
+from mailarchive import sources
+from mailarchive.ingest import Summary, ingest
+from mailarchive.model import RawMessage
+from mailarchive.sources.mbox import QUOTINGS, envelope_line, quote_mboxrd
+from mailarchive.store import ListInfo, Store, StoreError
+
+ARCHIVE_HELP = "The archive folder (default ./archive, or $MAILARCHIVE_ARCHIVE)."
+
+
+def archive_option(func: object) -> object:
+    return click.option("--archive", "archive", default=lambda: os.environ.get(
+        "MAILARCHIVE_ARCHIVE", "archive"), show_default="./archive", help=ARCHIVE_HELP)(func)  # type: ignore[arg-type]
+
+
+def open_store(folder: str, create: bool = False) -> Store:
+    try:
+        return Store(folder, create=create)
+    except StoreError as error:
+        raise click.ClickException(str(error)) from error
+
+
+def need_list(store: Store, name: str) -> ListInfo:
+    found = store.get_list(name)
+    if found is None:
+        known = ", ".join(m.name for m in store.lists()) or "none yet"
+        raise click.ClickException(f"no list called {name!r} in this archive (lists: {known})")
+    return found
+
+
+@click.group()
+@click.version_option(package_name="mailarchive")
+def main() -> None:
+    """mailarchive: archive mailing lists, thread them, serve and export them."""
+
+
+@main.command("import")
+@click.argument("list_name", metavar="LIST")
+@click.argument("source", nargs=-1, required=True)
+@click.option("--title", help="The list's title, shown on its pages.")
+@click.option("--address", help="The list's posting address (for 'reply via email').")
+@click.option("--subject-prefix", help='The tag the list puts in subjects, e.g. "[Salon]".')
+@click.option("--mbox-quoting", type=click.Choice(QUOTINGS), default="mboxrd", show_default=True,
+              help="How '>From ' lines are quoted in mbox sources.")
+@click.option("--jobs", type=int, default=0, help="Parser processes (default: one per core).")
+@archive_option
+def import_cmd(list_name: str, source: tuple[str, ...], title: str | None, address: str | None,
+               subject_prefix: str | None, mbox_quoting: str, jobs: int, archive: str) -> None:
+    """Import mbox files (plain, .gz, .xz), maildirs, folders of messages, or - (stdin)."""
+    for spec in source:
+        try:
+            sources.check(spec)
+        except sources.SourceError as error:
+            raise click.ClickException(str(error)) from error
+    store = open_store(archive, create=True)
+    mlist = store.ensure_list(list_name, title, address, subject_prefix)
+    workers = 1 if source == ("-",) else (jobs or os.cpu_count() or 1)
+    try:
+        summary = _import(store, mlist, _raws(source, mbox_quoting), workers)
+    except sources.SourceError as error:
+        raise click.ClickException(f"{error} (what was read before it is archived)") from error
+    click.echo(f"{list_name}: {summary.line()}")
+
+
+def _raws(specs: tuple[str, ...], quoting: str) -> Iterator[RawMessage]:
+    for spec in specs:
+        yield from sources.read(spec, quoting)
+
+
+def _import(store: Store, mlist: ListInfo, raws: Iterator[RawMessage], workers: int) -> Summary:
+    if not sys.stderr.isatty():
+        return ingest(store, mlist, raws, workers)
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}"),
+               TextColumn("{task.completed} messages"), TimeElapsedColumn())
+    with Progress(*columns, transient=True) as bar:
+        task = bar.add_task(f"importing into {mlist.name}", total=None)
+        return ingest(store, mlist, raws, workers, lambda n: bar.advance(task, n))
+
+
+@main.command()
+@click.argument("list_name", metavar="[LIST]", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@archive_option
+def stats(list_name: str | None, as_json: bool, archive: str) -> None:
+    """Per-list counts: messages, threads, months, messages with defects."""
+    store = open_store(archive)
+    lists = [need_list(store, list_name)] if list_name else store.lists()
+    rows = [store.stats(m) for m in lists]
+    if as_json:
+        click.echo(json.dumps(rows if not list_name else rows[0], indent=2))
+        return
+    click.echo(f"{'list':<24}{'messages':>10}{'threads':>10}{'months':>8}{'defects':>9}")
+    for row in rows:
+        click.echo(f"{row['list']!s:<24}{row['messages']:>10}{row['threads']:>10}"
+                   f"{row['months']:>8}{row['defects']:>9}")
+
+
+@main.command("export-mbox")
+@click.argument("list_name", metavar="LIST")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default="-",
+              help="The mbox file to write (default: standard output).")
+@archive_option
+def export_mbox(list_name: str, output: str, archive: str) -> None:
+    """Write LIST as mboxrd with every message's original bytes (the lossless export)."""
+    store = open_store(archive)
+    mlist = need_list(store, list_name)
+    with click.open_file(output, "wb") as out:
+        write_mbox(store, mlist, out)
+
+
+def write_mbox(store: Store, mlist: ListInfo, out: IO[bytes]) -> None:
+    for row, data in store.iter_raw(mlist):
+        out.write(envelope_line(row.envelope, row.from_addr, row.date))
+        out.write(quote_mboxrd(data))
+        if not data.endswith(b"\n"):
+            out.write(b"\n")
+        out.write(b"\n")
+
+
+def run() -> None:
+    main(prog_name="mailarchive")
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,135 @@
+"""The one ingest path shared by bulk import and live delivery: parse → dedupe → store → thread."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import multiprocessing
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from multiprocessing.pool import AsyncResult, Pool
+
+from mailarchive.model import ParsedMessage, RawMessage
+from mailarchive.parse import DEFAULT_LIMITS, Limits, parse
+from mailarchive.store import ListInfo, Store, pack
+
+CHUNK = 2000
+
+
+@dataclass
+class Summary:
+    read: int = 0
+    added: int = 0
+    present: int = 0
+    defective: int = 0
+
+    def line(self) -> str:
+        return (f"read {self.read}, added {self.added}, already present {self.present}, "
+                f"archived with defects {self.defective}")
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A message ready to store: everything CPU-heavy already done (in a worker process)."""
+
+    parsed: ParsedMessage
+    digest: bytes
+    packed: bytes
+    size: int
+    envelope: str | None
+
+
+def prepare(raw: RawMessage, now: float | None = None, limits: Limits = DEFAULT_LIMITS) -> Prepared:
+    parsed = parse(raw.data, raw.envelope, now, limits)
+    return Prepared(parsed, hashlib.sha256(raw.data).digest(), pack(raw.data), len(raw.data),
+                    raw.envelope)
+
+
+def _prepare_all(raws: list[RawMessage]) -> list[Prepared]:
+    now = time.time()
+    return [prepare(raw, now) for raw in raws]
+
+
+def store_all(store: Store, mlist: ListInfo, prepared: Iterable[Prepared], summary: Summary) -> None:
+    """Write one chunk of prepared messages in one transaction."""
+    with store.batch():
+        for item in prepared:
+            num = store.add(mlist, item.parsed, item.digest, item.packed, item.size,
+                            item.envelope)
+            if num is None:
+                summary.present += 1
+                continue
+            summary.added += 1
+            summary.defective += bool(item.parsed.defects)
+
+
+def _chunks(raws: Iterable[RawMessage], size: int) -> Iterator[list[RawMessage]]:
+    iterator = iter(raws)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+def _new(store: Store, mlist: ListInfo, chunk: list[RawMessage], summary: Summary,
+         seen: set[bytes]) -> list[RawMessage]:
+    """The messages of a chunk not yet in the archive (hashing is cheap; parsing is not)."""
+    fresh = []
+    for raw in chunk:
+        digest = hashlib.sha256(raw.data).digest()
+        if digest in seen or store.has(mlist, digest):
+            summary.present += 1
+        else:
+            seen.add(digest)
+            fresh.append(raw)
+    return fresh
+
+
+def ingest(store: Store, mlist: ListInfo, raws: Iterable[RawMessage], workers: int = 0,
+           progress: Callable[[int], None] | None = None) -> Summary:
+    """Archive every message of `raws` into `mlist`; parsing runs in `workers` processes."""
+    summary = Summary()
+    seen: set[bytes] = set()
+    pool = multiprocessing.get_context("fork").Pool(workers) if workers > 1 else None
+    pending: AsyncResult[list[Prepared]] | None = None
+    try:
+        for chunk in _chunks(raws, CHUNK):
+            summary.read += len(chunk)
+            fresh = _new(store, mlist, chunk, summary, seen)
+            job = _start(pool, fresh)
+            if pending is not None:
+                store_all(store, mlist, pending.get(), summary)
+            pending = job
+            if progress:
+                progress(len(chunk))
+        if pending is not None:
+            store_all(store, mlist, pending.get(), summary)
+    finally:
+        if pool is not None:
+            pool.terminate()
+    return summary
+
+
+class _Done:
+    """An already-computed result, for running without a pool."""
+
+    def __init__(self, value: list[Prepared]) -> None:
+        self.value = value
+
+    def get(self) -> list[Prepared]:
+        return self.value
+
+
+def _start(pool: Pool | None, fresh: list[RawMessage]) -> AsyncResult[list[Prepared]]:
+    if pool is None:
+        return _Done(_prepare_all(fresh))  # type: ignore[return-value]
+    size = max(1, len(fresh) // 16)
+    parts = [fresh[i:i + size] for i in range(0, len(fresh), size)]
+    return _Flatten(pool.map_async(_prepare_all, parts))  # type: ignore[return-value]
+
+
+class _Flatten:
+    def __init__(self, result: AsyncResult[list[list[Prepared]]]) -> None:
+        self.result = result
+
+    def get(self) -> list[Prepared]:
+        return [item for part in self.result.get() for item in part]

@@ -1,0 +1,283 @@
+"""bytes → ParsedMessage. A pure function that never raises on bad mail: it records defects."""
+
+from __future__ import annotations
+
+import calendar
+import email.utils
+import hashlib
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.message import Message
+from email.parser import BytesParser
+from email.policy import compat32
+
+from mailarchive import msgid
+from mailarchive.decode import decode_bytes, header_text, unescape_8bit
+from mailarchive.model import ParsedMessage, Part
+
+RASTER_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp"})
+_TEXT_INLINE = frozenset({"text/plain", "text/x-patch", "text/x-diff", "text/x-log", "text/html"})
+_ASCTIME = re.compile(r"(\w{3}) +(\d{1,2}) (\d{1,2}):(\d\d):(\d\d) (\d{4})\s*$")
+_MONTHS = {m: i for i, m in enumerate(calendar.month_abbr) if m}
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Caps that keep one hostile message from costing more than milliseconds."""
+
+    max_depth: int = 50
+    max_parts: int = 1000
+    max_header_bytes: int = 256 * 1024
+    max_text_chars: int = 2 * 1024 * 1024
+
+
+DEFAULT_LIMITS = Limits()
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """A MIME leaf found by `walk`: its position k, the part itself, and whether it is shown."""
+
+    index: int
+    part: Message
+    hidden: bool
+
+
+def digest(data: bytes) -> str:
+    """The identity of a message's bytes within a list."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def message_from_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> tuple[Message, list[str]]:
+    """The stdlib parse of `data`, with an over-long header section cut to the limit."""
+    defects: list[str] = []
+    end = _HEADER_END.search(data, 0, limits.max_header_bytes + 4)
+    if end is None and len(data) > limits.max_header_bytes:
+        defects.append(f"header section over {limits.max_header_bytes} bytes: cut for display")
+        data = data[: limits.max_header_bytes] + b"\n\n"
+    try:
+        return BytesParser(policy=compat32).parsebytes(data), defects
+    except Exception as error:  # noqa: BLE001 - the parser must never stop an import
+        defects.append(f"unparseable: {type(error).__name__}")
+        return BytesParser(policy=compat32).parsebytes(b"\n\n"), defects
+
+
+def walk(message: Message, limits: Limits = DEFAULT_LIMITS) -> Iterator[Leaf | str]:
+    """MIME leaves in reading order, iteratively; yields a defect string where a limit cuts it."""
+    stack: list[tuple[Message, int, bool]] = [(message, 0, False)]
+    count = 0
+    while stack:
+        part, depth, hidden = stack.pop()
+        if depth > limits.max_depth:
+            yield f"MIME nesting deeper than {limits.max_depth} levels: inner parts not shown"
+            continue
+        children = part.get_payload() if part.is_multipart() else None
+        if isinstance(children, list):
+            preferred = _preferred(part, children)
+            for child in reversed(children):
+                if isinstance(child, Message):
+                    stack.append((child, depth + 1, hidden or child is not preferred))
+            continue
+        if count >= limits.max_parts:
+            yield f"more than {limits.max_parts} MIME parts: the rest are not shown"
+            return
+        yield Leaf(count, part, hidden)
+        count += 1
+
+
+def _preferred(part: Message, children: list[Message]) -> Message | None:
+    if part.get_content_type() != "multipart/alternative":
+        return None
+    by_type = {c.get_content_type(): c for c in children if isinstance(c, Message)}
+    for ctype in ("text/plain", "text/html"):
+        if ctype in by_type:
+            return by_type[ctype]
+    return children[-1] if children else None
+
+
+def parse(
+    data: bytes,
+    envelope: str | None = None,
+    now: float | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> ParsedMessage:
+    """Everything the archive derives from one message's bytes."""
+    message, defects = message_from_bytes(data, limits)
+    headers = _headers(message)
+    mid = msgid.normalize(headers.get("message-id"))
+    if mid is None:
+        mid = msgid.synthetic(digest(data))
+    date, offset, source = _date(message, headers, envelope, time.time() if now is None else now)
+    if source != "date":
+        defects.append(f"no usable Date header: date taken from {source}")
+    name, addr = _first_address(headers.get("from"))
+    parts = _parts(message, limits, defects)
+    defects.extend(_parser_defects(message))
+    return ParsedMessage(
+        message_id=mid,
+        synthetic_id=msgid.normalize(headers.get("message-id")) is None,
+        in_reply_to=msgid.normalize(headers.get("in-reply-to")),
+        references=msgid.references(headers.get("references")),
+        subject=header_text(headers.get("subject")),
+        from_name=name,
+        from_addr=addr,
+        to=header_text(headers.get("to")),
+        cc=header_text(headers.get("cc")),
+        date=date,
+        tz_offset=offset,
+        date_source=source,
+        parts=parts,
+        defects=list(dict.fromkeys(defects)),
+    )
+
+
+def _headers(message: Message) -> dict[str, str]:
+    """The first value of each header, by lower-case name, as raw text (8-bit as surrogates)."""
+    found: dict[str, str] = {}
+    for name, value in message.raw_items():
+        found.setdefault(str(name).lower(), str(value))
+    return found
+
+
+def _first_address(value: str | None) -> tuple[str, str]:
+    """The display name and address of the first mailbox in a From header."""
+    if not value:
+        return "", ""
+    try:
+        name, addr = email.utils.parseaddr(unescape_8bit(value).replace("\n", " "))
+    except (ValueError, IndexError, TypeError):
+        name, addr = value, ""
+    name, addr = header_text(name), header_text(addr)
+    if not name and not addr:
+        return header_text(value), ""
+    return name or addr.split("@")[0], addr
+
+
+def _date(
+    message: Message, headers: dict[str, str], envelope: str | None, now: float
+) -> tuple[int, int, str]:
+    found = _rfc2822_date(headers.get("date"), now)
+    if found:
+        return found[0], found[1], "date"
+    for received in message.get_all("received", [])[:1]:
+        found = _rfc2822_date(str(received).rpartition(";")[2], now)
+        if found:
+            return found[0], found[1], "received"
+    stamp = _envelope_date(envelope, now)
+    if stamp is not None:
+        return stamp, 0, "envelope"
+    return int(now), 0, "import"
+
+
+def _rfc2822_date(value: str | None, now: float) -> tuple[int, int] | None:
+    if not value:
+        return None
+    try:
+        parsed = email.utils.parsedate_tz(unescape_8bit(value).strip())
+    except (ValueError, IndexError, TypeError, OverflowError):
+        return None
+    if parsed is None or not 1970 <= parsed[0] <= 9999:
+        return None
+    offset = parsed[9] or 0
+    if abs(offset) > 18 * 3600:
+        offset = 0
+    try:
+        stamp = calendar.timegm((*parsed[:6], 0, 0, 0)) - offset
+    except (ValueError, OverflowError):
+        return None
+    if not 0 < stamp <= now + 2 * 86400:
+        return None
+    return stamp, offset // 60
+
+
+def _envelope_date(envelope: str | None, now: float) -> int | None:
+    match = _ASCTIME.search(envelope or "")
+    if not match or match.group(1) not in _MONTHS:
+        return None
+    month = _MONTHS[match.group(1)]
+    day, hour, minute, second, year = (int(g) for g in match.groups()[1:])
+    try:
+        stamp = calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0))
+    except (ValueError, OverflowError):
+        return None
+    return stamp if 0 < stamp <= now + 2 * 86400 else None
+
+
+def _parts(message: Message, limits: Limits, defects: list[str]) -> list[Part]:
+    parts: list[Part] = []
+    for leaf in walk(message, limits):
+        if isinstance(leaf, str):
+            defects.append(leaf)
+            continue
+        part = describe(leaf, limits, defects)
+        if part is not None:
+            parts.append(part)
+    return parts
+
+
+def describe(leaf: Leaf, limits: Limits, defects: list[str]) -> Part | None:
+    """The display record of one MIME leaf (None for an unchosen alternative)."""
+    part = leaf.part
+    ctype = part.get_content_type()
+    filename = _filename(part)
+    disposition = str(part.get("content-disposition", "")).split(";")[0].strip().lower()
+    payload = payload_bytes(part)
+    if ctype in _TEXT_INLINE and disposition != "attachment":
+        if leaf.hidden:
+            return None
+        text, note = decode_bytes(payload, part.get_content_charset())
+        if note:
+            defects.append(note)
+        if len(text) > limits.max_text_chars:
+            defects.append(f"a text part over {limits.max_text_chars} characters: cut for display")
+            text = text[: limits.max_text_chars]
+        kind = "html" if ctype == "text/html" else "text"
+        fmt = str(part.get_param("format", "") or "").lower()
+        delsp = str(part.get_param("delsp", "") or "").lower()
+        return Part(kind, ctype, leaf.index, text=text, filename=filename, size=len(payload),
+                    flowed=fmt == "flowed", delsp=delsp == "yes")
+    content_id = msgid.normalize(str(part.get("content-id", ""))) if part.get("content-id") else None
+    return Part("attachment", ctype, leaf.index, filename=filename, size=len(payload),
+                inline_image=ctype in RASTER_IMAGES, content_id=content_id)
+
+
+def payload_bytes(part: Message) -> bytes:
+    """A leaf's decoded content; never raises."""
+    try:
+        payload = part.get_payload(decode=True)
+    except Exception:  # noqa: BLE001 - broken encodings are common in real mail
+        payload = None
+    if isinstance(payload, bytes):
+        return payload
+    raw = part.get_payload()
+    if isinstance(raw, str):
+        return raw.encode("ascii", "surrogateescape")
+    return b""
+
+
+def _filename(part: Message) -> str | None:
+    try:
+        name = part.get_filename()
+    except Exception:  # noqa: BLE001
+        return None
+    if name is None:
+        return None
+    return header_text(str(name)) or None
+
+
+def _parser_defects(message: Message) -> list[str]:
+    notes = []
+    for leaf in walk(message):
+        if isinstance(leaf, Leaf):
+            notes.extend(_defect_text(d) for d in leaf.part.defects)
+    notes.extend(_defect_text(d) for d in message.defects)
+    return notes
+
+
+def _defect_text(defect: object) -> str:
+    name = type(defect).__name__.removesuffix("Defect")
+    words = re.sub(r"(?<!^)([A-Z])", r" \1", name).lower()
+    return f"MIME: {words}"

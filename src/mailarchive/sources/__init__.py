@@ -1,0 +1,64 @@
+"""Where mail comes from: each reader yields RawMessage records and never parses mail."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from mailarchive.model import RawMessage
+from mailarchive.sources.files import is_mbox_start, open_bytes
+from mailarchive.sources.maildir import is_maildir, read_maildir
+from mailarchive.sources.mbox import read_mbox
+
+
+class SourceError(Exception):
+    """A source that cannot be read at all; the message says which and why."""
+
+
+def check(spec: str) -> None:
+    """Fail early, with one line, on a source path that does not exist."""
+    if spec != "-" and not Path(spec).exists():
+        raise SourceError(f"{spec}: no such file or folder (give an mbox, a maildir, a folder "
+                          "of .eml files, or - for standard input)")
+
+
+def read(spec: str, quoting: str = "mboxrd") -> Iterator[RawMessage]:
+    """Every message in one source: an mbox file, a maildir, a folder of messages, or '-'."""
+    if spec == "-":
+        yield from _read_stream(sys.stdin.buffer, "<stdin>", quoting)
+        return
+    path = Path(spec)
+    if path.is_dir():
+        yield from _read_folder(path, quoting)
+    else:
+        yield from _read_file(path, quoting)
+
+
+def _read_folder(path: Path, quoting: str) -> Iterator[RawMessage]:
+    if is_maildir(path):
+        yield from read_maildir(path)
+        return
+    for child in sorted(p for p in path.rglob("*") if p.is_file()):
+        if not child.name.startswith("."):
+            yield from _read_file(child, quoting)
+
+
+def _read_file(path: Path, quoting: str) -> Iterator[RawMessage]:
+    try:
+        with open_bytes(path) as stream:
+            yield from _read_stream(stream, str(path), quoting)
+    except OSError as error:
+        raise SourceError(f"{path}: cannot read it ({error.strerror or error})") from error
+    except EOFError as error:
+        raise SourceError(f"{path}: the compressed file is truncated ({error})") from error
+
+
+def _read_stream(stream: object, origin: str, quoting: str) -> Iterator[RawMessage]:
+    peek = getattr(stream, "peek", None)
+    head = peek(5)[:5] if callable(peek) else b""
+    if is_mbox_start(head):
+        yield from read_mbox(stream, origin, quoting)  # type: ignore[arg-type]
+    else:
+        data = stream.read()  # type: ignore[attr-defined]
+        yield RawMessage(data, origin)

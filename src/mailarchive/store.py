@@ -1,0 +1,301 @@
+"""The SQLite store: raw bytes (compressed, never altered) plus the metadata pages are built from."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+import zlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from mailarchive.model import ParsedMessage
+from mailarchive.thread import Member, is_reply, normalize_subject, strip_prefix, thread_keys
+
+DB_NAME = "mailarchive.sqlite3"
+FORMAT_VERSION = "1"
+SUBJECT_WINDOW = 90 * 86400  # how far back a bare "Re: subject" looks for its thread
+
+
+class StoreError(Exception):
+    """The archive folder cannot be used; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class ListInfo:
+    id: int
+    name: str
+    title: str
+    address: str
+    subject_prefix: str
+    obfuscate: bool
+
+
+@dataclass(frozen=True)
+class MessageRow:
+    """A message's metadata as the pages use it."""
+
+    id: int
+    list_id: int
+    num: int
+    message_id: str
+    synthetic_id: bool
+    in_reply_to: str | None
+    references: tuple[str, ...]
+    subject: str
+    from_name: str
+    from_addr: str
+    date: int
+    tz_offset: int
+    date_source: str
+    month: str
+    thread: int
+    attachments: int
+    size: int
+    defects: tuple[str, ...]
+    envelope: str | None
+
+    def member(self) -> Member:
+        return Member(self.num, self.message_id, self.references, self.in_reply_to, self.date)
+
+
+_COLUMNS = ("id, list_id, num, message_id, synthetic_id, in_reply_to, refs, subject, from_name, "
+            "from_addr, date, tz_offset, date_source, month, thread, attachments, size, defects, "
+            "envelope")
+
+
+def _row(r: Sequence[object]) -> MessageRow:
+    refs = str(r[6])
+    defects = str(r[17])
+    return MessageRow(
+        int(r[0]), int(r[1]), int(r[2]), str(r[3]), bool(r[4]), r[5] and str(r[5]) or None,  # type: ignore[call-overload]
+        tuple(refs.split()) if refs else (), str(r[7]), str(r[8]), str(r[9]), int(r[10]),  # type: ignore[call-overload]
+        int(r[11]), str(r[12]), str(r[13]), int(r[14]), int(r[15]), int(r[16]),  # type: ignore[call-overload]
+        tuple(json.loads(defects)) if defects else (), r[18] and str(r[18]) or None,  # type: ignore[call-overload]
+    )
+
+
+def month_of(stamp: int) -> str:
+    t = time.gmtime(stamp)
+    return f"{t.tm_year:04d}-{t.tm_mon:02d}"
+
+
+class Store:
+    """One archive folder. Writes go through `batch()`; every other method only reads."""
+
+    def __init__(self, folder: str | Path, create: bool = True) -> None:
+        self.folder = Path(folder)
+        path = self.folder / DB_NAME
+        if not path.exists():
+            if not create:
+                raise StoreError(f"{self.folder}: no archive here (import some mail first, or "
+                                 "give the right folder with --archive)")
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise StoreError(f"{self.folder}: cannot create the archive folder "
+                                 f"({error.strerror})") from error
+        try:
+            self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.Error as error:
+            raise StoreError(f"{path}: not a usable archive database ({error})") from error
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA foreign_keys=OFF")
+        self.db.executescript(resources.files("mailarchive").joinpath("schema.sql").read_text())
+        self.db.execute("INSERT OR IGNORE INTO meta VALUES ('format', ?)", (FORMAT_VERSION,))
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """One atomic write: all of it lands, or (killed or failed) none of it does."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # lists ------------------------------------------------------------------------------------
+
+    def ensure_list(self, name: str, title: str | None = None, address: str | None = None,
+                    subject_prefix: str | None = None) -> ListInfo:
+        """The list called `name`, created if new; given settings replace the stored ones."""
+        self.db.execute("INSERT OR IGNORE INTO lists (name, title) VALUES (?, ?)", (name, name))
+        for column, value in (("title", title), ("address", address),
+                              ("subject_prefix", subject_prefix)):
+            if value is not None:
+                self.db.execute(f"UPDATE lists SET {column} = ? WHERE name = ?", (value, name))
+        found = self.get_list(name)
+        assert found is not None
+        return found
+
+    def get_list(self, name: str) -> ListInfo | None:
+        row = self.db.execute(
+            "SELECT id, name, title, address, subject_prefix, obfuscate FROM lists WHERE name = ?",
+            (name,)).fetchone()
+        return ListInfo(row[0], row[1], row[2], row[3], row[4], bool(row[5])) if row else None
+
+    def lists(self) -> list[ListInfo]:
+        rows = self.db.execute(
+            "SELECT id, name, title, address, subject_prefix, obfuscate FROM lists ORDER BY name")
+        return [ListInfo(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in rows]
+
+    # writing ----------------------------------------------------------------------------------
+
+    def has(self, mlist: ListInfo, digest: bytes) -> bool:
+        return self.db.execute("SELECT 1 FROM messages WHERE list_id = ? AND hash = ?",
+                               (mlist.id, digest)).fetchone() is not None
+
+    def add(self, mlist: ListInfo, parsed: ParsedMessage, digest: bytes, packed: bytes,
+            size: int, envelope: str | None) -> int | None:
+        """Store one message (call inside `batch()`); its number, or None if already present."""
+        if self.has(mlist, digest):
+            return None
+        num = self.db.execute("UPDATE lists SET next_num = next_num + 1 WHERE id = ? "
+                              "RETURNING next_num - 1", (mlist.id,)).fetchone()[0]
+        subject = strip_prefix(parsed.subject, mlist.subject_prefix)
+        norm = normalize_subject(subject)
+        keys = thread_keys(parsed.message_id, parsed.references, parsed.in_reply_to)
+        thread = self.assign_thread(mlist.id, num, keys, norm, is_reply(subject), parsed.date)
+        cursor = self.db.execute(
+            "INSERT INTO messages (list_id, num, hash, message_id, synthetic_id, in_reply_to, refs,"
+            " subject, subject_norm, from_name, from_addr, date, tz_offset, date_source, month,"
+            " thread, attachments, size, defects, envelope)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (mlist.id, num, digest, parsed.message_id, parsed.synthetic_id, parsed.in_reply_to,
+             " ".join(parsed.references), subject, norm, parsed.from_name, parsed.from_addr,
+             parsed.date, parsed.tz_offset, parsed.date_source, month_of(parsed.date), thread,
+             len(parsed.attachments), size, _defects(parsed), envelope))
+        rowid = cursor.lastrowid
+        self.db.execute("INSERT INTO raw (id, data) VALUES (?, ?)", (rowid, packed))
+        return int(num)
+
+    def assign_thread(self, list_id: int, num: int, keys: list[str], subject_norm: str,
+                      reply: bool, date: int) -> int:
+        """The thread a new message joins, merging threads it turns out to connect (JWZ, online)."""
+        marks = ",".join("?" * len(keys))
+        found = {r[0] for r in self.db.execute(
+            f"SELECT thread FROM msgids WHERE list_id = ? AND message_id IN ({marks})",
+            (list_id, *keys))}
+        if not found and reply and len(keys) == 1 and subject_norm:
+            row = self.db.execute(
+                "SELECT thread FROM messages WHERE list_id = ? AND subject_norm = ? AND date "
+                "BETWEEN ? AND ? ORDER BY date DESC LIMIT 1",
+                (list_id, subject_norm, date - SUBJECT_WINDOW, date)).fetchone()
+            found = {row[0]} if row else set()
+        thread = min(found) if found else num
+        others = tuple(found - {thread})
+        if others:
+            marks = ",".join("?" * len(others))
+            for table in ("messages", "msgids"):
+                self.db.execute(f"UPDATE {table} SET thread = ? WHERE list_id = ? AND thread IN "
+                                f"({marks})", (thread, list_id, *others))
+        self.db.executemany("INSERT OR IGNORE INTO msgids VALUES (?, ?, ?)",
+                            [(list_id, key, thread) for key in keys])
+        return thread
+
+    # reading ----------------------------------------------------------------------------------
+
+    def raw(self, message: MessageRow) -> bytes:
+        row = self.db.execute("SELECT data FROM raw WHERE id = ?", (message.id,)).fetchone()
+        return zlib.decompress(row[0]) if row else b""
+
+    def message(self, mlist: ListInfo, num: int) -> MessageRow | None:
+        row = self.db.execute(f"SELECT {_COLUMNS} FROM messages WHERE list_id = ? AND num = ? "
+                              "AND removed IS NULL", (mlist.id, num)).fetchone()
+        return _row(row) if row else None
+
+    def by_message_id(self, message_id: str) -> list[MessageRow]:
+        rows = self.db.execute(f"SELECT {_COLUMNS} FROM messages WHERE message_id = ? AND "
+                               "removed IS NULL ORDER BY id", (message_id,))
+        return [_row(r) for r in rows]
+
+    def thread_messages(self, mlist: ListInfo, thread: int) -> list[MessageRow]:
+        rows = self.db.execute(f"SELECT {_COLUMNS} FROM messages WHERE list_id = ? AND thread = ?"
+                               " AND removed IS NULL ORDER BY date, num", (mlist.id, thread))
+        return [_row(r) for r in rows]
+
+    def month_messages(self, mlist: ListInfo, month: str) -> list[MessageRow]:
+        rows = self.db.execute(f"SELECT {_COLUMNS} FROM messages WHERE list_id = ? AND month = ?"
+                               " AND removed IS NULL ORDER BY date, num", (mlist.id, month))
+        return [_row(r) for r in rows]
+
+    def iter_messages(self, mlist: ListInfo) -> Iterator[MessageRow]:
+        rows = self.db.execute(f"SELECT {_COLUMNS} FROM messages WHERE list_id = ? ORDER BY num",
+                               (mlist.id,))
+        for row in rows:
+            yield _row(row)
+
+    def iter_raw(self, mlist: ListInfo) -> Iterator[tuple[MessageRow, bytes]]:
+        """Every message of a list in number order with its original bytes (bounded memory)."""
+        rows = self.db.execute(f"SELECT {_COLUMNS.replace('id,', 'm.id,', 1)}, r.data FROM "
+                               "messages m JOIN raw r ON r.id = m.id WHERE m.list_id = ? "
+                               "ORDER BY m.num", (mlist.id,))
+        for row in rows:
+            yield _row(row[:-1]), zlib.decompress(row[-1])
+
+    def neighbours(self, message: MessageRow) -> tuple[int | None, int | None]:
+        """The numbers of the messages just before and after this one by date."""
+        key = (message.list_id, message.date, message.date, message.num)
+        before = self.db.execute(
+            "SELECT num FROM messages WHERE list_id = ? AND (date < ? OR (date = ? AND num < ?)) "
+            "AND removed IS NULL ORDER BY date DESC, num DESC LIMIT 1", key).fetchone()
+        after = self.db.execute(
+            "SELECT num FROM messages WHERE list_id = ? AND (date > ? OR (date = ? AND num > ?)) "
+            "AND removed IS NULL ORDER BY date, num LIMIT 1", key).fetchone()
+        return (before[0] if before else None), (after[0] if after else None)
+
+    def months(self, mlist: ListInfo) -> list[tuple[str, int]]:
+        rows = self.db.execute("SELECT month, count(*) FROM messages WHERE list_id = ? AND "
+                               "removed IS NULL GROUP BY month ORDER BY month DESC", (mlist.id,))
+        return [(r[0], r[1]) for r in rows]
+
+    def recent(self, mlist: ListInfo, limit: int = 20) -> list[MessageRow]:
+        rows = self.db.execute(f"SELECT {_COLUMNS} FROM messages WHERE list_id = ? AND removed IS "
+                               "NULL ORDER BY date DESC, num DESC LIMIT ?", (mlist.id, limit))
+        return [_row(r) for r in rows]
+
+    def recent_threads(self, mlist: ListInfo, limit: int = 20) -> list[tuple[MessageRow, int, int]]:
+        """The threads with the latest activity: (first message, message count, last date)."""
+        rows = self.db.execute(
+            "SELECT thread, count(*), max(date) FROM messages WHERE list_id = ? AND removed IS "
+            "NULL GROUP BY thread ORDER BY max(date) DESC LIMIT ?", (mlist.id, limit)).fetchall()
+        out = []
+        for thread, count, last in rows:
+            first = self.db.execute(f"SELECT {_COLUMNS} FROM messages WHERE list_id = ? AND "
+                                    "thread = ? AND removed IS NULL ORDER BY date, num LIMIT 1",
+                                    (mlist.id, thread)).fetchone()
+            out.append((_row(first), int(count), int(last)))
+        return out
+
+    def stats(self, mlist: ListInfo) -> dict[str, int | str | None]:
+        row = self.db.execute(
+            "SELECT count(*), count(DISTINCT thread), count(DISTINCT month), "
+            "sum(defects != ''), min(date), max(date) FROM messages WHERE list_id = ? "
+            "AND removed IS NULL", (mlist.id,)).fetchone()
+        return {"list": mlist.name, "messages": row[0], "threads": row[1], "months": row[2],
+                "defects": row[3] or 0, "first": row[4], "last": row[5]}
+
+    def thread_of(self, mlist: ListInfo, num: int) -> int | None:
+        row = self.db.execute("SELECT thread FROM messages WHERE list_id = ? AND num = ?",
+                              (mlist.id, num)).fetchone()
+        return int(row[0]) if row else None
+
+    def latest_change(self) -> int:
+        row = self.db.execute("SELECT coalesce(max(id), 0) FROM messages").fetchone()
+        return int(row[0])
+
+
+def _defects(parsed: ParsedMessage) -> str:
+    return json.dumps(parsed.defects, ensure_ascii=False) if parsed.defects else ""
+
+
+def pack(data: bytes) -> bytes:
+    return zlib.compress(data, 6)
