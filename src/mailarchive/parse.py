@@ -79,7 +79,8 @@ def walk(message: Message, limits: Limits = DEFAULT_LIMITS) -> Iterator[Leaf | s
             preferred = _preferred(part, children)
             for child in reversed(children):
                 if isinstance(child, Message):
-                    stack.append((child, depth + 1, hidden or child is not preferred))
+                    stack.append((child, depth + 1, hidden or (preferred is not None
+                                                                 and child is not preferred)))
             continue
         if count >= limits.max_parts:
             yield f"more than {limits.max_parts} MIME parts: the rest are not shown"

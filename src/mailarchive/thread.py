@@ -122,7 +122,7 @@ def _link_chain(table: dict[str, Node], node: Node, chain: Sequence[str]) -> Non
         if previous is not None and current.parent is None and not _reaches(previous, current):
             _adopt(previous, current)
         previous = current
-    if previous is not None and previous is not node and not _reaches(node, previous):
+    if previous is not None and previous is not node and not _reaches(previous, node):
         if node.parent is not None:
             node.parent.children.remove(node)
             node.parent = None

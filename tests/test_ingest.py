@@ -1,0 +1,94 @@
+"""Store + ingest: idempotency, numbering, incremental threading in any arrival order."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+from mailarchive.ingest import ingest
+from mailarchive.model import RawMessage
+from mailarchive.store import Store
+
+
+def mail(mid: str | None, subject: str, refs: str = "", day: int = 1, body: str = "Hi\n") -> bytes:
+    lines = [f"From: Person {subject} <p@example.org>", f"Subject: {subject}",
+             f"Date: Mon, {day:02d} Jun 2025 10:00:00 +0000"]
+    if mid:
+        lines.append(f"Message-ID: <{mid}>")
+    if refs:
+        lines.append(f"References: {refs}")
+    return ("\n".join(lines) + "\n\n" + body).encode()
+
+
+def raws(*messages: bytes) -> list[RawMessage]:
+    return [RawMessage(m, f"test:{i}") for i, m in enumerate(messages)]
+
+
+def threads(store: Store, name: str) -> set[frozenset[str]]:
+    mlist = store.get_list(name)
+    assert mlist is not None
+    groups: dict[int, set[str]] = {}
+    for row in store.iter_messages(mlist):
+        groups.setdefault(row.thread, set()).add(row.message_id)
+    return {frozenset(g) for g in groups.values()}
+
+
+THREAD = [
+    mail("a@x", "[Salon] Books", day=1),
+    mail("b@x", "Re: [Salon] Books", "<a@x>", day=2),
+    mail("c@x", "Re: [Salon] Books", "<a@x> <b@x>", day=3),
+    mail("d@x", "Re: [Salon] Books", "<a@x> <ghost@x> <d0@x>", day=4),
+    mail("e@x", "Other topic", day=5),
+    mail("f@x", "Re: [Salon] Other topic", day=6),  # no References: joined by subject
+]
+EXPECTED = {frozenset({"a@x", "b@x", "c@x", "d@x"}), frozenset({"e@x", "f@x"})}
+
+
+def test_threads_are_the_same_in_every_arrival_order(tmp_path: Path) -> None:
+    for i, perm in enumerate(itertools.islice(itertools.permutations(range(5)), 0, 120, 7)):
+        store = Store(tmp_path / f"a{i}")
+        mlist = store.ensure_list("salon", subject_prefix="[Salon]")
+        ingest(store, mlist, raws(*(THREAD[j] for j in perm), THREAD[5]))
+        assert threads(store, "salon") == EXPECTED, perm
+
+
+def test_import_is_idempotent_and_numbers_are_stable(tmp_path: Path) -> None:
+    store = Store(tmp_path / "a")
+    mlist = store.ensure_list("salon", subject_prefix="[Salon]")
+    first = ingest(store, mlist, raws(*THREAD[:3]))
+    assert (first.read, first.added, first.present) == (3, 3, 0)
+    again = ingest(store, mlist, raws(*THREAD))
+    assert (again.read, again.added, again.present) == (6, 3, 3)
+    nums = {row.message_id: row.num for row in store.iter_messages(mlist)}
+    assert nums == {"a@x": 1, "b@x": 2, "c@x": 3, "d@x": 4, "e@x": 5, "f@x": 6}
+    row = store.message(mlist, 2)
+    assert row is not None and row.subject == "Re: Books"
+    assert store.raw(row) == THREAD[1]
+
+
+def test_duplicate_message_id_with_other_content_is_kept(tmp_path: Path) -> None:
+    store = Store(tmp_path / "a")
+    mlist = store.ensure_list("l")
+    summary = ingest(store, mlist, raws(mail("a@x", "one"), mail("a@x", "one", body="Other\n")))
+    assert summary.added == 2
+    assert [r.num for r in store.by_message_id("a@x")] == [1, 2]
+
+
+def test_parallel_ingest_matches_serial(tmp_path: Path) -> None:
+    messages = [mail(f"m{i}@x", f"s{i % 7}", f"<m{i // 2}@x>" if i else "", day=1 + i % 28)
+                for i in range(300)]
+    serial, parallel = Store(tmp_path / "s"), Store(tmp_path / "p")
+    ingest(serial, serial.ensure_list("l"), raws(*messages))
+    ingest(parallel, parallel.ensure_list("l"), raws(*messages), workers=2)
+    assert threads(serial, "l") == threads(parallel, "l")
+    assert len(threads(serial, "l")) == 1
+
+
+def test_missing_message_id_reimports_as_same_message(tmp_path: Path) -> None:
+    store = Store(tmp_path / "a")
+    mlist = store.ensure_list("l")
+    anonymous = mail(None, "no id")
+    ingest(store, mlist, raws(anonymous))
+    assert ingest(store, mlist, raws(anonymous)).present == 1
+    row = store.message(mlist, 1)
+    assert row is not None and row.synthetic_id

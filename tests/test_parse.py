@@ -1,0 +1,148 @@
+"""parse: bytes → ParsedMessage, on small hand-written cases (real mail is in test_corpora.py)."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mailarchive.parse import Limits, parse
+
+NOW = 1_800_000_000.0
+
+
+def msg(headers: str, body: str = "Hello.\n") -> bytes:
+    return (headers.strip("\n") + "\n\n" + body).encode("utf-8")
+
+
+def test_plain_message_fields() -> None:
+    p = parse(msg("""
+Message-ID: <abc@example.org>
+From: "Ada Lovelace" <ada@example.org>
+To: salon@lists.example.org
+Subject: Engines
+Date: Mon, 06 Jan 2025 10:00:00 +0100
+In-Reply-To: <parent@example.org>
+References: <root@example.org> <parent@example.org>
+"""), now=NOW)
+    assert p.message_id == "abc@example.org" and not p.synthetic_id
+    assert (p.from_name, p.from_addr) == ("Ada Lovelace", "ada@example.org")
+    assert p.date == 1736154000 and p.tz_offset == 60 and p.date_source == "date"
+    assert p.references == ["root@example.org", "parent@example.org"]
+    assert p.in_reply_to == "parent@example.org"
+    assert p.body_text == "Hello.\n" and p.defects == []
+
+
+def test_rfc2047_and_8bit_headers() -> None:
+    p = parse(b"From: =?utf-8?B?SsO8cmdlbg==?= <j@example.de>\nSubject: =?iso-8859-1?q?caf=E9?= "
+              b"=?utf-8?q?cr=C3=A8me?=\nTo: \xc3\xa9lise@example.fr\n\nx\n", now=NOW)
+    assert p.from_name == "Jürgen"
+    assert p.subject == "cafécrème"
+    assert p.to == "élise@example.fr"
+
+
+def test_missing_message_id_is_synthetic_and_deterministic() -> None:
+    data = msg("From: a@example.org\nDate: Mon, 06 Jan 2025 10:00:00 +0000")
+    first, second = parse(data, now=NOW), parse(data, now=NOW)
+    assert first.synthetic_id and first.message_id == second.message_id
+    assert first.message_id.endswith("@synthetic.mailarchive.invalid")
+    other = parse(data + b"more\n", now=NOW)
+    assert other.message_id != first.message_id
+
+
+def test_date_fallbacks_are_flagged() -> None:
+    received = msg("Received: from x by y; Tue, 07 Jan 2025 08:00:00 -0500\nFrom: a@example.org")
+    p = parse(received, now=NOW)
+    assert (p.date, p.tz_offset, p.date_source) == (1736254800, -300, "received")
+    assert any("Date" in d for d in p.defects)
+    absurd = msg("Date: Sat, 01 Jan 0102 00:00:00 +0000\nFrom: a@example.org")
+    p = parse(absurd, envelope="a@example.org Sat Feb 24 10:21:36 1996", now=NOW)
+    assert (p.date, p.date_source) == (825157296, "envelope")
+    p = parse(msg("From: a@example.org"), now=NOW)
+    assert (p.date, p.date_source) == (int(NOW), "import")
+
+
+def test_wrong_and_unknown_charsets_fall_back() -> None:
+    lying = msg("Content-Type: text/plain; charset=us-ascii", "Grüße aus Köln\n")
+    assert parse(lying, now=NOW).body_text == "Grüße aus Köln\n"
+    unknown = ("Content-Type: text/plain; charset=x-nonsense\n\n".encode()
+               + "Привет, мир\n".encode("utf-8"))
+    p = parse(unknown, now=NOW)
+    assert p.body_text == "Привет, мир\n"
+    assert any("unknown charset" in d for d in p.defects)
+    latin = b"Content-Type: text/plain; charset=iso-8859-1\n\nna\xefve\n"
+    assert parse(latin, now=NOW).body_text == "naïve\n"
+
+
+def test_multipart_parts_and_attachments() -> None:
+    data = msg("""
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="b1"
+""", """--b1
+Content-Type: multipart/alternative; boundary="b2"
+
+--b2
+Content-Type: text/plain; charset=utf-8; format=flowed; delsp=yes
+
+Plain words
+--b2
+Content-Type: text/html; charset=utf-8
+
+<p>HTML words</p>
+--b2--
+--b1
+Content-Type: image/png
+Content-Disposition: attachment; filename*=UTF-8''r%C3%A9sum%C3%A9.png
+Content-Transfer-Encoding: base64
+
+iVBORw0KGgo=
+--b1--
+""")
+    p = parse(data, now=NOW)
+    kinds = [(part.kind, part.content_type) for part in p.parts]
+    assert kinds == [("text", "text/plain"), ("attachment", "image/png")]
+    assert p.parts[0].flowed and p.parts[0].delsp
+    attachment = p.attachments[0]
+    assert attachment.filename == "résumé.png" and attachment.size == 8
+    assert attachment.inline_image and attachment.index == 2
+
+
+def test_html_only_message_keeps_html() -> None:
+    p = parse(msg("Content-Type: text/html; charset=utf-8", "<p>Only <b>HTML</b></p>"), now=NOW)
+    assert [part.kind for part in p.parts] == ["html"]
+
+
+def test_limits_cut_depth_and_parts_quickly() -> None:
+    deep = "Content-Type: multipart/mixed; boundary=b0\n\n"
+    for level in range(1, 300):
+        deep += f"--b{level - 1}\nContent-Type: multipart/mixed; boundary=b{level}\n\n"
+    p = parse(deep.encode(), now=NOW, limits=Limits(max_depth=20))
+    assert any("nesting deeper" in d for d in p.defects)
+    many = "Content-Type: multipart/mixed; boundary=z\n\n" + "".join(
+        f"--z\nContent-Type: text/plain\n\npart {i}\n" for i in range(3000)) + "--z--\n"
+    p = parse(many.encode(), now=NOW, limits=Limits(max_parts=100))
+    assert len(p.parts) == 100
+    assert any("more than 100 MIME parts" in d for d in p.defects)
+
+
+def test_over_long_header_section_is_cut() -> None:
+    data = b"Subject: " + b"x" * 400_000 + b"\nFrom: a@example.org\n\nbody\n"
+    p = parse(data, now=NOW, limits=Limits(max_header_bytes=1000))
+    assert any("header section" in d for d in p.defects)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=3000))
+def test_parse_never_raises_on_junk(data: bytes) -> None:
+    p = parse(data, now=NOW)
+    assert p.message_id
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([
+    b"From: x <a@b.c>\n", b"Subject: =?utf-8?B?w6k=?=\n", b"Content-Type: multipart/mixed;"
+    b" boundary=q\n", b"--q\n", b"--q--\n", b"\n", b"Content-Transfer-Encoding: base64\n",
+    b"aGVsbG8=\n", b"Content-Type: text/plain; charset=bogus\n", b"\xff\xfe\x00junk\n",
+    b"Date: yesterday\n", b"References: <a@b> <b@c\n", b"Content-Type: message/rfc822\n",
+]), max_size=40))
+def test_parse_never_raises_on_mime_shaped_junk(lines: list[bytes]) -> None:
+    parse(b"".join(lines), now=NOW)
