@@ -146,3 +146,19 @@ def test_parse_never_raises_on_junk(data: bytes) -> None:
 ]), max_size=40))
 def test_parse_never_raises_on_mime_shaped_junk(lines: list[bytes]) -> None:
     parse(b"".join(lines), now=NOW)
+
+
+def test_time_budget_keeps_headers_and_notes_it(monkeypatch: object) -> None:
+    import time as clock
+
+    import mailarchive.parse as module
+
+    def slow_parts(*args: object) -> list[object]:
+        clock.sleep(1)
+        return []
+
+    monkeypatch.setattr(module, "_parts", slow_parts)  # type: ignore[attr-defined]
+    data = msg("Message-ID: <slow@example.org>\nSubject: slow")
+    p = module.parse_safely(data, now=NOW, limits=Limits(time_budget=0.05))
+    assert p.message_id == "slow@example.org" and p.subject == "slow"
+    assert any("took over 0.05 s" in d for d in p.defects)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from multiprocessing.pool import AsyncResult, Pool
 
 from mailarchive.model import ParsedMessage, RawMessage
-from mailarchive.parse import DEFAULT_LIMITS, Limits, parse
+from mailarchive.parse import DEFAULT_LIMITS, Limits, parse_safely
 from mailarchive.store import ListInfo, Store, pack
 
 CHUNK = 2000
@@ -41,7 +41,7 @@ class Prepared:
 
 
 def prepare(raw: RawMessage, now: float | None = None, limits: Limits = DEFAULT_LIMITS) -> Prepared:
-    parsed = parse(raw.data, raw.envelope, now, limits)
+    parsed = parse_safely(raw.data, raw.envelope, now, limits)
     return Prepared(parsed, hashlib.sha256(raw.data).digest(), pack(raw.data), len(raw.data),
                     raw.envelope)
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import calendar
+import signal
+import threading
 import email.utils
 import hashlib
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import compat32
@@ -32,6 +34,7 @@ class Limits:
     max_parts: int = 1000
     max_header_bytes: int = 256 * 1024
     max_text_chars: int = 2 * 1024 * 1024
+    time_budget: float = 2.0  # seconds per message; over it only the headers are shown
 
 
 DEFAULT_LIMITS = Limits()
@@ -97,6 +100,50 @@ def _preferred(part: Message, children: list[Message]) -> Message | None:
         if ctype in by_type:
             return by_type[ctype]
     return children[-1] if children else None
+
+
+class _Overtime(Exception):
+    pass
+
+
+def _overtime(signum: int, frame: object) -> None:
+    raise _Overtime
+
+
+def parse_safely(data: bytes, envelope: str | None = None, now: float | None = None,
+                 limits: Limits = DEFAULT_LIMITS) -> ParsedMessage:
+    """`parse` within the time budget; mail that overruns it or breaks the parser keeps its
+    headers and a note, so it is still archived (its bytes are stored whatever happens)."""
+    timed = limits.time_budget > 0 and threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGALRM, _overtime) if timed else None
+    if timed:
+        signal.setitimer(signal.ITIMER_REAL, limits.time_budget)
+    try:
+        return parse(data, envelope, now, limits)
+    except _Overtime:
+        note = f"took over {limits.time_budget:g} s to parse: only the headers are shown"
+    except (RecursionError, MemoryError, ValueError, LookupError, TypeError) as error:
+        note = f"the parser failed ({type(error).__name__}): only the headers are shown"
+    finally:
+        if timed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+    return _headers_only(data, envelope, now, limits, note)
+
+
+def _headers_only(data: bytes, envelope: str | None, now: float | None, limits: Limits,
+                  note: str) -> ParsedMessage:
+    end = _HEADER_END.search(data, 0, limits.max_header_bytes + 4)
+    head = data[: end.start() if end else min(len(data), limits.max_header_bytes)] + b"\n\n"
+    try:
+        parsed = parse(head, envelope, now, replace(limits, max_parts=1))
+        parsed.parts = []
+    except Exception:  # noqa: BLE001 - last resort: an empty record still archives the bytes
+        parsed = parse(b"\n", envelope, now)
+        if parsed.synthetic_id:
+            parsed.message_id = msgid.synthetic(digest(data))
+    parsed.defects.append(note)
+    return parsed
 
 
 def parse(

@@ -298,4 +298,4 @@ def _defects(parsed: ParsedMessage) -> str:
 
 
 def pack(data: bytes) -> bytes:
-    return zlib.compress(data, 6)
+    return zlib.compress(data, 3)
