@@ -162,3 +162,20 @@ def test_time_budget_keeps_headers_and_notes_it(monkeypatch: object) -> None:
     p = module.parse_safely(data, now=NOW, limits=Limits(time_budget=0.05))
     assert p.message_id == "slow@example.org" and p.subject == "slow"
     assert any("took over 0.05 s" in d for d in p.defects)
+
+
+def test_fast_single_part_path_equals_a_full_parse() -> None:
+    from email.parser import BytesParser
+    from email.policy import compat32
+
+    from mailarchive.parse import message_from_bytes
+
+    samples = [msg("Subject: a\nContent-Transfer-Encoding: quoted-printable", "caf=C3=A9\n"),
+               msg("Subject: b\nNot a header line\nX: y", "body\n"),
+               b"Subject: c\r\n\r\nbody\r\n", b"Subject: d\rX: y\r\rbody\r",
+               msg("Content-Type: multipart/mixed; boundary=q", "--q\n\nx\n--q--\n")]
+    for data in samples:
+        fast, _ = message_from_bytes(data)
+        full = BytesParser(policy=compat32).parsebytes(data)
+        assert fast.items() == full.items()
+        assert fast.get_payload(decode=True) == full.get_payload(decode=True)
