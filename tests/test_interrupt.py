@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -35,13 +36,31 @@ def run_import(archive: Path, mbox: Path) -> subprocess.Popen[bytes]:
                             stderr=subprocess.PIPE)
 
 
-@pytest.mark.parametrize("delay", [0.3, 0.9, 1.6])
-def test_sigkill_then_rerun_keeps_every_message_once(tmp_path: Path, delay: float) -> None:
+def stored(archive: Path) -> int:
+    try:
+        with sqlite3.connect(archive / "mailarchive.sqlite3", timeout=0.05) as db:
+            return int(db.execute("SELECT count(*) FROM messages").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+
+
+def wait_for(archive: Path, count: int) -> None:
+    deadline = time.monotonic() + 60
+    while stored(archive) < count and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
+@pytest.mark.parametrize("kill_after", [0, 1, 2001])
+def test_sigkill_then_rerun_keeps_every_message_once(tmp_path: Path, kill_after: int) -> None:
+    """Killed before anything is stored, while the first chunk is written, and mid-import."""
     mbox = tmp_path / "big.mbox"
     write_mbox(mbox)
     archive = tmp_path / "archive"
     victim = run_import(archive, mbox)
-    time.sleep(delay)
+    if kill_after:
+        wait_for(archive, kill_after)
+    else:
+        time.sleep(0.1)
     os.kill(victim.pid, signal.SIGKILL)
     assert victim.wait() == -signal.SIGKILL, "the first import ended before it was killed"
     finish = run_import(archive, mbox)

@@ -12,7 +12,9 @@ from multiprocessing.pool import AsyncResult, Pool
 
 from mailarchive.model import ParsedMessage, RawMessage
 from mailarchive.parse import DEFAULT_LIMITS, Limits, parse_safely
+from mailarchive.search.text import Document, document
 from mailarchive.store import ListInfo, Store, pack
+from mailarchive.thread import strip_prefix
 
 CHUNK = 2000
 
@@ -38,17 +40,20 @@ class Prepared:
     packed: bytes
     size: int
     envelope: str | None
+    document: Document
 
 
-def prepare(raw: RawMessage, now: float | None = None, limits: Limits = DEFAULT_LIMITS) -> Prepared:
+def prepare(raw: RawMessage, subject_prefix: str = "", now: float | None = None,
+            limits: Limits = DEFAULT_LIMITS) -> Prepared:
     parsed = parse_safely(raw.data, raw.envelope, now, limits)
     return Prepared(parsed, hashlib.sha256(raw.data).digest(), pack(raw.data), len(raw.data),
-                    raw.envelope)
+                    raw.envelope, document(parsed, strip_prefix(parsed.subject, subject_prefix)))
 
 
-def _prepare_all(raws: list[RawMessage]) -> list[Prepared]:
+def _prepare_all(job: tuple[list[RawMessage], str]) -> list[Prepared]:
+    raws, subject_prefix = job
     now = time.time()
-    return [prepare(raw, now) for raw in raws]
+    return [prepare(raw, subject_prefix, now) for raw in raws]
 
 
 def store_all(store: Store, mlist: ListInfo, prepared: Iterable[Prepared], summary: Summary) -> None:
@@ -56,7 +61,7 @@ def store_all(store: Store, mlist: ListInfo, prepared: Iterable[Prepared], summa
     with store.batch():
         for item in prepared:
             num = store.add(mlist, item.parsed, item.digest, item.packed, item.size,
-                            item.envelope)
+                            item.envelope, item.document)
             if num is None:
                 summary.present += 1
                 continue
@@ -95,7 +100,7 @@ def ingest(store: Store, mlist: ListInfo, raws: Iterable[RawMessage], workers: i
         for chunk in _chunks(raws, CHUNK):
             summary.read += len(chunk)
             fresh = _new(store, mlist, chunk, summary, seen)
-            job = _start(pool, fresh)
+            job = _start(pool, fresh, mlist.subject_prefix)
             if pending is not None:
                 store_all(store, mlist, pending.get(), summary)
             pending = job
@@ -119,11 +124,12 @@ class _Done:
         return self.value
 
 
-def _start(pool: Pool | None, fresh: list[RawMessage]) -> AsyncResult[list[Prepared]]:
+def _start(pool: Pool | None, fresh: list[RawMessage],
+           subject_prefix: str) -> AsyncResult[list[Prepared]]:
     if pool is None:
-        return _Done(_prepare_all(fresh))  # type: ignore[return-value]
+        return _Done(_prepare_all((fresh, subject_prefix)))  # type: ignore[return-value]
     size = max(1, len(fresh) // 16)
-    parts = [fresh[i:i + size] for i in range(0, len(fresh), size)]
+    parts = [(fresh[i:i + size], subject_prefix) for i in range(0, len(fresh), size)]
     return _Flatten(pool.map_async(_prepare_all, parts))  # type: ignore[return-value]
 
 

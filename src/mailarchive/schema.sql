@@ -51,3 +51,8 @@ CREATE TABLE IF NOT EXISTS msgids (
     PRIMARY KEY (list_id, message_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS msgids_thread ON msgids (list_id, thread);
+-- Full-text index, contentless (rowid = messages.id): the text lives in the raw bytes already.
+CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
+    subject, sender, recipients, body, quoted, filenames,
+    content='', tokenize='unicode61 remove_diacritics 2'
+);

@@ -13,6 +13,8 @@ from importlib import resources
 from pathlib import Path
 
 from mailarchive.model import ParsedMessage
+from mailarchive.search.text import Document
+from mailarchive.search.text import document as search_document
 from mailarchive.thread import Member, is_reply, normalize_subject, strip_prefix, thread_keys
 
 DB_NAME = "mailarchive.sqlite3"
@@ -154,7 +156,7 @@ class Store:
                                (mlist.id, digest)).fetchone() is not None
 
     def add(self, mlist: ListInfo, parsed: ParsedMessage, digest: bytes, packed: bytes,
-            size: int, envelope: str | None) -> int | None:
+            size: int, envelope: str | None, document: Document | None = None) -> int | None:
         """Store one message (call inside `batch()`); its number, or None if already present."""
         if self.has(mlist, digest):
             return None
@@ -175,6 +177,9 @@ class Store:
              len(parsed.attachments), size, _defects(parsed), envelope))
         rowid = cursor.lastrowid
         self.db.execute("INSERT INTO raw (id, data) VALUES (?, ?)", (rowid, packed))
+        self.db.execute("INSERT INTO fts (rowid, subject, sender, recipients, body, quoted, "
+                        "filenames) VALUES (?,?,?,?,?,?,?)",
+                        (rowid, *(document or search_document(parsed, subject)).columns()))
         return int(num)
 
     def assign_thread(self, list_id: int, num: int, keys: list[str], subject_norm: str,
