@@ -1,13 +1,12 @@
-"""The `mailarchive` command: each subcommand parses its arguments and calls one library function."""
+"""The `mailarchive` command: each subcommand parses its arguments and calls one function."""
 
 from __future__ import annotations
 
 import json
 import os
 import sys
-from collections.abc import Iterator
-from pathlib import Path
-from typing import IO
+from collections.abc import Callable, Iterator
+from typing import IO, Any, TypeVar
 
 import click
 
@@ -20,9 +19,12 @@ from mailarchive.store import ListInfo, Store, StoreError
 ARCHIVE_HELP = "The archive folder (default ./archive, or $MAILARCHIVE_ARCHIVE)."
 
 
-def archive_option(func: object) -> object:
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def archive_option(func: F) -> F:
     return click.option("--archive", "archive", default=lambda: os.environ.get(
-        "MAILARCHIVE_ARCHIVE", "archive"), show_default="./archive", help=ARCHIVE_HELP)(func)  # type: ignore[arg-type]
+        "MAILARCHIVE_ARCHIVE", "archive"), show_default="./archive", help=ARCHIVE_HELP)(func)
 
 
 def open_store(folder: str, create: bool = False) -> Store:

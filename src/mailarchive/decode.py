@@ -50,7 +50,7 @@ def guess(data: bytes) -> str:
 
 
 def decode_bytes(data: bytes, charset: str | None) -> tuple[str, str | None]:
-    """Decode `data` declared as `charset`; returns the text and a defect note when it had to guess."""
+    """Decode `data` declared as `charset`: the text, and a defect note when it had to guess."""
     codec = codec_for(charset)
     if codec is not None:
         try:

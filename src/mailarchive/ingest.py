@@ -56,7 +56,8 @@ def _prepare_all(job: tuple[list[RawMessage], str]) -> list[Prepared]:
     return [prepare(raw, subject_prefix, now) for raw in raws]
 
 
-def store_all(store: Store, mlist: ListInfo, prepared: Iterable[Prepared], summary: Summary) -> None:
+def store_all(store: Store, mlist: ListInfo, prepared: Iterable[Prepared],
+              summary: Summary) -> None:
     """Write one chunk of prepared messages in one transaction."""
     with store.batch():
         for item in prepared:

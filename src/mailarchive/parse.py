@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import calendar
-import signal
-import threading
 import email.utils
 import hashlib
 import re
+import signal
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -93,7 +93,7 @@ def walk(message: Message, limits: Limits = DEFAULT_LIMITS) -> Iterator[Leaf | s
             continue
         children = part.get_payload() if part.is_multipart() else None
         if isinstance(children, list):
-            preferred = _preferred(part, children)
+            preferred = _preferred(part, [c for c in children if isinstance(c, Message)])
             for child in reversed(children):
                 if isinstance(child, Message):
                     stack.append((child, depth + 1, hidden or (preferred is not None
@@ -301,7 +301,7 @@ def describe(leaf: Leaf, limits: Limits, defects: list[str]) -> Part | None:
         delsp = str(part.get_param("delsp", "") or "").lower()
         return Part(kind, ctype, leaf.index, text=text, filename=filename, size=len(payload),
                     flowed=fmt == "flowed", delsp=delsp == "yes")
-    content_id = msgid.normalize(str(part.get("content-id", ""))) if part.get("content-id") else None
+    content_id = msgid.normalize(str(part.get("content-id", "")))
     return Part("attachment", ctype, leaf.index, filename=filename, size=len(payload),
                 inline_image=ctype in RASTER_IMAGES, content_id=content_id)
 
@@ -331,7 +331,7 @@ def _filename(part: Message) -> str | None:
 
 
 def _parser_defects(message: Message) -> list[str]:
-    notes = []
+    notes: list[str] = []
     for leaf in walk(message):
         if isinstance(leaf, Leaf):
             notes.extend(_defect_text(d) for d in leaf.part.defects)

@@ -1,4 +1,4 @@
-"""The SQLite store: raw bytes (compressed, never altered) plus the metadata pages are built from."""
+"""The SQLite store: raw bytes (compressed, never altered) and the metadata pages come from."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from mailarchive.model import ParsedMessage
 from mailarchive.search.text import Document
@@ -69,14 +70,12 @@ _COLUMNS = ("id, list_id, num, message_id, synthetic_id, in_reply_to, refs, subj
             "envelope")
 
 
-def _row(r: Sequence[object]) -> MessageRow:
-    refs = str(r[6])
-    defects = str(r[17])
+def _row(r: Sequence[Any]) -> MessageRow:
+    refs, defects = r[6] or "", r[17] or ""
     return MessageRow(
-        int(r[0]), int(r[1]), int(r[2]), str(r[3]), bool(r[4]), r[5] and str(r[5]) or None,  # type: ignore[call-overload]
-        tuple(refs.split()) if refs else (), str(r[7]), str(r[8]), str(r[9]), int(r[10]),  # type: ignore[call-overload]
-        int(r[11]), str(r[12]), str(r[13]), int(r[14]), int(r[15]), int(r[16]),  # type: ignore[call-overload]
-        tuple(json.loads(defects)) if defects else (), r[18] and str(r[18]) or None,  # type: ignore[call-overload]
+        r[0], r[1], r[2], r[3], bool(r[4]), r[5] or None, tuple(refs.split()), r[7], r[8], r[9],
+        r[10], r[11], r[12], r[13], r[14], r[15], r[16],
+        tuple(json.loads(defects)) if defects else (), r[18] or None,
     )
 
 

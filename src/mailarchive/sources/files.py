@@ -12,14 +12,14 @@ from typing import BinaryIO
 _MAGIC = {b"\x1f\x8b": gzip.open, b"\xfd7zXZ": lzma.open, b"BZh": bz2.open}
 
 
-def open_bytes(path: Path) -> io.BufferedReader:
+def open_bytes(path: Path) -> BinaryIO:
     """A buffered binary reader over the file's content, decompressed by its magic bytes."""
     with open(path, "rb") as probe:
         head = probe.read(6)
     for magic, opener in _MAGIC.items():
         if head.startswith(magic):
             raw: BinaryIO = opener(path, "rb")  # type: ignore[operator]
-            return io.BufferedReader(raw, buffer_size=1 << 20)  # type: ignore[arg-type]
+            return io.BufferedReader(raw, buffer_size=1 << 20)  # type: ignore[type-var]
     return open(path, "rb", buffering=1 << 20)
 
 
