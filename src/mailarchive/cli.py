@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from typing import IO, Any, TypeVar
 
@@ -131,6 +132,41 @@ def write_mbox(store: Store, mlist: ListInfo, out: IO[bytes]) -> None:
         if not data.endswith(b"\n"):
             out.write(b"\n")
         out.write(b"\n")
+
+
+@main.command()
+@click.argument("query")
+@click.option("--list", "list_name", help="Search only this list.")
+@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance",
+              show_default=True)
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+@click.option("--page", type=click.IntRange(1, 1000), default=1)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (the /api/search fields).")
+@archive_option
+def search(query: str, list_name: str | None, sort: str, limit: int, page: int, as_json: bool,
+           archive: str) -> None:
+    """Search the archive with the query language (see README): words, "phrases", from: ..."""
+    from mailarchive.search.api import results_json
+    from mailarchive.search.query import QueryError
+    from mailarchive.search.service import search as run_search
+
+    store = open_store(archive)
+    if list_name:
+        need_list(store, list_name)
+    try:
+        results = run_search(store, query, list_name=list_name, sort=sort, page=page,
+                             per_page=limit)
+    except QueryError as error:
+        raise click.ClickException(str(error)) from error
+    data = results_json(store, results)
+    if as_json:
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"{data['total']} messages match")
+    for hit in data["hits"]:
+        day = time.strftime("%Y-%m-%d", time.gmtime(hit["date"]))
+        click.echo(f"{hit['list']}/{hit['number']}  {day}  {hit['from']}: {hit['subject']}")
+        click.echo(f"    {hit['snippet']}")
 
 
 def run() -> None:

@@ -65,12 +65,12 @@ class MessageRow:
         return Member(self.num, self.message_id, self.references, self.in_reply_to, self.date)
 
 
-_COLUMNS = ("id, list_id, num, message_id, synthetic_id, in_reply_to, refs, subject, from_name, "
+COLUMNS = ("id, list_id, num, message_id, synthetic_id, in_reply_to, refs, subject, from_name, "
             "from_addr, date, tz_offset, date_source, month, thread, attachments, size, defects, "
             "envelope")
 
 
-def _row(r: Sequence[Any]) -> MessageRow:
+def to_row(r: Sequence[Any]) -> MessageRow:
     refs, defects = r[6] or "", r[17] or ""
     return MessageRow(
         r[0], r[1], r[2], r[3], bool(r[4]), r[5] or None, tuple(refs.split()), r[7], r[8], r[9],
@@ -212,38 +212,38 @@ class Store:
         return zlib.decompress(row[0]) if row else b""
 
     def message(self, mlist: ListInfo, num: int) -> MessageRow | None:
-        row = self.db.execute(f"SELECT {_COLUMNS} FROM messages WHERE list_id = ? AND num = ? "
+        row = self.db.execute(f"SELECT {COLUMNS} FROM messages WHERE list_id = ? AND num = ? "
                               "AND removed IS NULL", (mlist.id, num)).fetchone()
-        return _row(row) if row else None
+        return to_row(row) if row else None
 
     def by_message_id(self, message_id: str) -> list[MessageRow]:
-        rows = self.db.execute(f"SELECT {_COLUMNS} FROM messages WHERE message_id = ? AND "
+        rows = self.db.execute(f"SELECT {COLUMNS} FROM messages WHERE message_id = ? AND "
                                "removed IS NULL ORDER BY id", (message_id,))
-        return [_row(r) for r in rows]
+        return [to_row(r) for r in rows]
 
     def thread_messages(self, mlist: ListInfo, thread: int) -> list[MessageRow]:
-        rows = self.db.execute(f"SELECT {_COLUMNS} FROM messages WHERE list_id = ? AND thread = ?"
+        rows = self.db.execute(f"SELECT {COLUMNS} FROM messages WHERE list_id = ? AND thread = ?"
                                " AND removed IS NULL ORDER BY date, num", (mlist.id, thread))
-        return [_row(r) for r in rows]
+        return [to_row(r) for r in rows]
 
     def month_messages(self, mlist: ListInfo, month: str) -> list[MessageRow]:
-        rows = self.db.execute(f"SELECT {_COLUMNS} FROM messages WHERE list_id = ? AND month = ?"
+        rows = self.db.execute(f"SELECT {COLUMNS} FROM messages WHERE list_id = ? AND month = ?"
                                " AND removed IS NULL ORDER BY date, num", (mlist.id, month))
-        return [_row(r) for r in rows]
+        return [to_row(r) for r in rows]
 
     def iter_messages(self, mlist: ListInfo) -> Iterator[MessageRow]:
-        rows = self.db.execute(f"SELECT {_COLUMNS} FROM messages WHERE list_id = ? ORDER BY num",
+        rows = self.db.execute(f"SELECT {COLUMNS} FROM messages WHERE list_id = ? ORDER BY num",
                                (mlist.id,))
         for row in rows:
-            yield _row(row)
+            yield to_row(row)
 
     def iter_raw(self, mlist: ListInfo) -> Iterator[tuple[MessageRow, bytes]]:
         """Every message of a list in number order with its original bytes (bounded memory)."""
-        rows = self.db.execute(f"SELECT {_COLUMNS.replace('id,', 'm.id,', 1)}, r.data FROM "
+        rows = self.db.execute(f"SELECT {COLUMNS.replace('id,', 'm.id,', 1)}, r.data FROM "
                                "messages m JOIN raw r ON r.id = m.id WHERE m.list_id = ? "
                                "ORDER BY m.num", (mlist.id,))
         for row in rows:
-            yield _row(row[:-1]), zlib.decompress(row[-1])
+            yield to_row(row[:-1]), zlib.decompress(row[-1])
 
     def neighbours(self, message: MessageRow) -> tuple[int | None, int | None]:
         """The numbers of the messages just before and after this one by date."""
@@ -262,9 +262,9 @@ class Store:
         return [(r[0], r[1]) for r in rows]
 
     def recent(self, mlist: ListInfo, limit: int = 20) -> list[MessageRow]:
-        rows = self.db.execute(f"SELECT {_COLUMNS} FROM messages WHERE list_id = ? AND removed IS "
+        rows = self.db.execute(f"SELECT {COLUMNS} FROM messages WHERE list_id = ? AND removed IS "
                                "NULL ORDER BY date DESC, num DESC LIMIT ?", (mlist.id, limit))
-        return [_row(r) for r in rows]
+        return [to_row(r) for r in rows]
 
     def recent_threads(self, mlist: ListInfo, limit: int = 20) -> list[tuple[MessageRow, int, int]]:
         """The threads with the latest activity: (first message, message count, last date)."""
@@ -273,10 +273,10 @@ class Store:
             "NULL GROUP BY thread ORDER BY max(date) DESC LIMIT ?", (mlist.id, limit)).fetchall()
         out = []
         for thread, count, last in rows:
-            first = self.db.execute(f"SELECT {_COLUMNS} FROM messages WHERE list_id = ? AND "
+            first = self.db.execute(f"SELECT {COLUMNS} FROM messages WHERE list_id = ? AND "
                                     "thread = ? AND removed IS NULL ORDER BY date, num LIMIT 1",
                                     (mlist.id, thread)).fetchone()
-            out.append((_row(first), int(count), int(last)))
+            out.append((to_row(first), int(count), int(last)))
         return out
 
     def stats(self, mlist: ListInfo) -> dict[str, int | str | None]:
