@@ -11,8 +11,6 @@ from charset_normalizer import from_bytes
 _FOLD = re.compile(r"\r?\n[ \t]+|\r(?!\n)")
 _CONTROLS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _CHARSET_ALIASES = {
-    "unknown-8bit": "utf-8",
-    "x-unknown": "utf-8",
     "iso-8859-8-i": "iso-8859-8",
     "ks_c_5601-1987": "euc-kr",
     "gb2312": "gb18030",
@@ -92,7 +90,7 @@ def header_text(value: str | None) -> str:
 def _decode_words(text: str) -> str:
     try:
         chunks = email.header.decode_header(text)
-    except (ValueError, LookupError, AssertionError):
+    except Exception:  # noqa: BLE001 - HeaderParseError, binascii errors: show it undecoded
         return text
     out = []
     for chunk, charset in chunks:
@@ -101,5 +99,5 @@ def _decode_words(text: str) -> str:
         elif charset is None:
             out.append(chunk.decode("raw-unicode-escape", errors="replace"))
         else:
-            out.append(decode_bytes(chunk, charset)[0])
+            out.append(decode_bytes(chunk, str(charset))[0])
     return "".join(out)

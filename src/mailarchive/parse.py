@@ -63,9 +63,13 @@ def message_from_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> tuple[Me
         data = data[: limits.max_header_bytes] + b"\n\n"
     try:
         return _fast_single_part(data) or BytesParser(policy=compat32).parsebytes(data), defects
+    except RecursionError:
+        defects.append("MIME structure too deeply nested to parse: the body is shown unparsed")
     except Exception as error:  # noqa: BLE001 - the parser must never stop an import
-        defects.append(f"unparseable: {type(error).__name__}")
-        return BytesParser(policy=compat32).parsebytes(b"\n\n"), defects
+        defects.append(f"the MIME structure could not be parsed ({type(error).__name__})")
+    message = BytesParser(policy=compat32).parsebytes(data, headersonly=True)
+    message.set_type("text/plain")
+    return message, defects
 
 
 def _fast_single_part(data: bytes) -> Message | None:
@@ -136,7 +140,7 @@ def parse_safely(data: bytes, envelope: str | None = None, now: float | None = N
         return parse(data, envelope, now, limits)
     except _Overtime:
         note = f"took over {limits.time_budget:g} s to parse: only the headers are shown"
-    except (RecursionError, MemoryError, ValueError, LookupError, TypeError) as error:
+    except Exception as error:  # noqa: BLE001 - archive it whatever the parser thinks
         note = f"the parser failed ({type(error).__name__}): only the headers are shown"
     finally:
         if timed:

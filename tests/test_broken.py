@@ -1,0 +1,82 @@
+"""Broken and hostile mail (tests/data, written for the project): everything is archived, its
+bytes stay exact, and what went wrong is noted."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from mailarchive import sources
+from mailarchive.ingest import ingest
+from mailarchive.store import Store
+
+DATA = Path(__file__).parent / "data"
+FILES = sorted((DATA / "broken").glob("*.eml")) + sorted((DATA / "hostile").glob("*.eml"))
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    store = Store(tmp_path_factory.mktemp("broken") / "archive")
+    mlist = store.ensure_list("junk")
+    for path in FILES:
+        summary = ingest(store, mlist, sources.read(str(path)))
+        assert summary.read == 1, path.name
+    return store
+
+
+def test_there_are_fixtures() -> None:
+    assert len(FILES) >= 60
+
+
+def test_every_distinct_input_is_stored_with_exact_bytes(archive: Store) -> None:
+    """A file that starts with an mbox From_ line is a one-message mbox: the envelope is kept
+    apart (export-mbox gives it back), the message bytes are the rest."""
+    mlist = archive.get_list("junk")
+    assert mlist is not None
+    wanted = set()
+    for path in FILES:
+        data = path.read_bytes()
+        if data.startswith(b"From "):
+            data = data.split(b"\n", 1)[1].removesuffix(b"\n\n") + b"\n" * data.endswith(
+                b"\n\n")
+        wanted.add(hashlib.sha256(data).hexdigest())
+    stored = {hashlib.sha256(data).hexdigest() for _, data in archive.iter_raw(mlist)}
+    assert stored == wanted
+
+
+@pytest.mark.parametrize("name,note", [
+    ("deep-multipart-1000", "nested"),
+    ("deep-rfc822-1000", "nested"),
+    ("many-parts-10000", "more than 1000 MIME parts"),
+    ("missing-date", "no usable Date header"),
+    ("date-year-0102", "no usable Date header"),
+    ("date-year-9999", "no usable Date header"),
+    ("charset-unknown", "charset"),
+    ("base64-truncated", "MIME"),
+])
+def test_defects_are_noted(archive: Store, name: str, note: str) -> None:
+    raw = (DATA / "broken" / f"{name}.eml").read_bytes()
+    mlist = archive.get_list("junk")
+    assert mlist is not None
+    row = next(r for r, data in archive.iter_raw(mlist) if data == raw)
+    assert any(note in d for d in row.defects), row.defects
+
+
+def test_empty_and_binary_messages_get_synthetic_ids(archive: Store) -> None:
+    mlist = archive.get_list("junk")
+    assert mlist is not None
+    for name in ("empty", "binary-junk"):
+        raw = (DATA / "broken" / f"{name}.eml").read_bytes()
+        row = next(r for r, data in archive.iter_raw(mlist) if data == raw)
+        assert row.synthetic_id and row.message_id.endswith("@synthetic.mailarchive.invalid")
+
+
+def test_duplicate_message_ids_keep_both_and_mid_finds_the_first(archive: Store) -> None:
+    rows = [r for r in archive.iter_messages(archive.get_list("junk"))  # type: ignore[arg-type]
+            if "duplicate" in r.message_id or r.subject.startswith("Duplicate")]
+    ids = {r.message_id for r in rows}
+    assert rows and len(ids) < len(rows)
+    first = archive.by_message_id(rows[0].message_id)
+    assert [r.num for r in first] == sorted(r.num for r in first)
