@@ -12,25 +12,35 @@ from typing import IO, Any, TypeVar
 import click
 
 from mailarchive import sources
+from mailarchive.config import Config, ConfigError
+from mailarchive.config import load as load_config
 from mailarchive.ingest import Summary, ingest
+from mailarchive.parse import Limits
+from mailarchive.render.urls import list_ok
 from mailarchive.model import RawMessage
 from mailarchive.sources.mbox import QUOTINGS, envelope_line, quote_mboxrd
 from mailarchive.store import ListInfo, Store, StoreError
 
-ARCHIVE_HELP = "The archive folder (default ./archive, or $MAILARCHIVE_ARCHIVE)."
+ARCHIVE_HELP = "The archive folder (default ./archive, or $MAILARCHIVE_ARCHIVE, or the config)."
 
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def archive_option(func: F) -> F:
-    return click.option("--archive", "archive", default=lambda: os.environ.get(
-        "MAILARCHIVE_ARCHIVE", "archive"), show_default="./archive", help=ARCHIVE_HELP)(func)
+    return click.option("--archive", "archive", default=None, help=ARCHIVE_HELP)(func)
 
 
-def open_store(folder: str, create: bool = False) -> Store:
+def settings() -> Config:
+    """The configuration loaded by the `mailarchive` group (defaults outside a command)."""
+    context = click.get_current_context(silent=True)
+    found = context.find_object(Config) if context else None
+    return found if found is not None else load_config()
+
+
+def open_store(folder: str | None, create: bool = False) -> Store:
     try:
-        return Store(folder, create=create)
+        return Store(folder or settings()["archive"], create=create)
     except StoreError as error:
         raise click.ClickException(str(error)) from error
 
@@ -45,8 +55,15 @@ def need_list(store: Store, name: str) -> ListInfo:
 
 @click.group()
 @click.version_option(package_name="mailarchive")
-def main() -> None:
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="A TOML settings file (default $MAILARCHIVE_CONFIG); see README.")
+@click.pass_context
+def main(context: click.Context, config_path: str | None) -> None:
     """mailarchive: archive mailing lists, thread them, serve and export them."""
+    try:
+        context.obj = load_config(config_path)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from error
 
 
 @main.command("import")
@@ -60,18 +77,22 @@ def main() -> None:
 @click.option("--jobs", type=int, default=0, help="Parser processes (default: one per core).")
 @archive_option
 def import_cmd(list_name: str, source: tuple[str, ...], title: str | None, address: str | None,
-               subject_prefix: str | None, mbox_quoting: str, jobs: int, archive: str) -> None:
+               subject_prefix: str | None, mbox_quoting: str, jobs: int,
+               archive: str | None) -> None:
     """Import mbox files (plain, .gz, .xz), maildirs, folders of messages, or - (stdin)."""
     for spec in source:
         try:
             sources.check(spec)
         except sources.SourceError as error:
             raise click.ClickException(str(error)) from error
+    if not list_ok(list_name):
+        raise click.ClickException(f"{list_name!r} cannot be a list name: use letters, digits, "
+                                   "'.', '-' or '_' (up to 64, starting with a letter or digit)")
     store = open_store(archive, create=True)
     mlist = store.ensure_list(list_name, title, address, subject_prefix)
     workers = 1 if source == ("-",) else (jobs or os.cpu_count() or 1)
     try:
-        summary = _import(store, mlist, _raws(source, mbox_quoting), workers)
+        summary = _import(store, mlist, _raws(source, mbox_quoting), workers, settings().limits)
     except sources.SourceError as error:
         raise click.ClickException(f"{error} (what was read before it is archived)") from error
     click.echo(f"{list_name}: {summary.line()}")
@@ -82,23 +103,24 @@ def _raws(specs: tuple[str, ...], quoting: str) -> Iterator[RawMessage]:
         yield from sources.read(spec, quoting)
 
 
-def _import(store: Store, mlist: ListInfo, raws: Iterator[RawMessage], workers: int) -> Summary:
+def _import(store: Store, mlist: ListInfo, raws: Iterator[RawMessage], workers: int,
+            limits: Limits) -> Summary:
     if not sys.stderr.isatty():
-        return ingest(store, mlist, raws, workers)
+        return ingest(store, mlist, raws, workers, limits=limits)
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     columns = (SpinnerColumn(), TextColumn("{task.description}"),
                TextColumn("{task.completed} messages"), TimeElapsedColumn())
     with Progress(*columns, transient=True) as bar:
         task = bar.add_task(f"importing into {mlist.name}", total=None)
-        return ingest(store, mlist, raws, workers, lambda n: bar.advance(task, n))
+        return ingest(store, mlist, raws, workers, lambda n: bar.advance(task, n), limits)
 
 
 @main.command()
 @click.argument("list_name", metavar="[LIST]", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @archive_option
-def stats(list_name: str | None, as_json: bool, archive: str) -> None:
+def stats(list_name: str | None, as_json: bool, archive: str | None) -> None:
     """Per-list counts: messages, threads, months, messages with defects."""
     store = open_store(archive)
     lists = [need_list(store, list_name)] if list_name else store.lists()
@@ -117,7 +139,7 @@ def stats(list_name: str | None, as_json: bool, archive: str) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default="-",
               help="The mbox file to write (default: standard output).")
 @archive_option
-def export_mbox(list_name: str, output: str, archive: str) -> None:
+def export_mbox(list_name: str, output: str, archive: str | None) -> None:
     """Write LIST as mboxrd with every message's original bytes (the lossless export)."""
     store = open_store(archive)
     mlist = need_list(store, list_name)
@@ -144,7 +166,7 @@ def write_mbox(store: Store, mlist: ListInfo, out: IO[bytes]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (the /api/search fields).")
 @archive_option
 def search(query: str, list_name: str | None, sort: str, limit: int, page: int, as_json: bool,
-           archive: str) -> None:
+           archive: str | None) -> None:
     """Search the archive with the query language (see README): words, "phrases", from: ..."""
     from mailarchive.search.api import results_json
     from mailarchive.search.query import QueryError

@@ -50,10 +50,10 @@ def prepare(raw: RawMessage, subject_prefix: str = "", now: float | None = None,
                     raw.envelope, document(parsed, strip_prefix(parsed.subject, subject_prefix)))
 
 
-def _prepare_all(job: tuple[list[RawMessage], str]) -> list[Prepared]:
-    raws, subject_prefix = job
+def _prepare_all(job: tuple[list[RawMessage], str, Limits]) -> list[Prepared]:
+    raws, subject_prefix, limits = job
     now = time.time()
-    return [prepare(raw, subject_prefix, now) for raw in raws]
+    return [prepare(raw, subject_prefix, now, limits) for raw in raws]
 
 
 def store_all(store: Store, mlist: ListInfo, prepared: Iterable[Prepared],
@@ -91,7 +91,8 @@ def _new(store: Store, mlist: ListInfo, chunk: list[RawMessage], summary: Summar
 
 
 def ingest(store: Store, mlist: ListInfo, raws: Iterable[RawMessage], workers: int = 0,
-           progress: Callable[[int], None] | None = None) -> Summary:
+           progress: Callable[[int], None] | None = None,
+           limits: Limits = DEFAULT_LIMITS) -> Summary:
     """Archive every message of `raws` into `mlist`; parsing runs in `workers` processes."""
     summary = Summary()
     seen: set[bytes] = set()
@@ -101,7 +102,7 @@ def ingest(store: Store, mlist: ListInfo, raws: Iterable[RawMessage], workers: i
         for chunk in _chunks(raws, CHUNK):
             summary.read += len(chunk)
             fresh = _new(store, mlist, chunk, summary, seen)
-            job = _start(pool, fresh, mlist.subject_prefix)
+            job = _start(pool, (fresh, mlist.subject_prefix, limits))
             if pending is not None:
                 store_all(store, mlist, pending.get(), summary)
             pending = job
@@ -125,12 +126,13 @@ class _Done:
         return self.value
 
 
-def _start(pool: Pool | None, fresh: list[RawMessage],
-           subject_prefix: str) -> AsyncResult[list[Prepared]]:
+def _start(pool: Pool | None,
+           job: tuple[list[RawMessage], str, Limits]) -> AsyncResult[list[Prepared]]:
     if pool is None:
-        return _Done(_prepare_all((fresh, subject_prefix)))  # type: ignore[return-value]
+        return _Done(_prepare_all(job))  # type: ignore[return-value]
+    fresh, prefix, limits = job
     size = max(1, len(fresh) // 16)
-    parts = [(fresh[i:i + size], subject_prefix) for i in range(0, len(fresh), size)]
+    parts = [(fresh[i:i + size], prefix, limits) for i in range(0, len(fresh), size)]
     return _Flatten(pool.map_async(_prepare_all, parts))  # type: ignore[return-value]
 
 

@@ -1,0 +1,90 @@
+"""The `mailarchive` command as a user runs it: real processes, real files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from mailarchive.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "samples" / "salon.mbox"
+
+
+def cli(*args: str, stdin: bytes | None = None, env: dict[str, str] | None = None
+        ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "mailarchive", *args], input=stdin,
+                          capture_output=True, env=env, check=False,
+                          text=stdin is None)  # type: ignore[call-overload, no-any-return]
+
+
+def test_import_stats_export_round_trip(tmp_path: Path) -> None:
+    archive = str(tmp_path / "a")
+    first = cli("import", "--archive", archive, "salon", str(SAMPLE), "--subject-prefix",
+                "[Salon]", "--title", "The Salon", "--address", "salon@lists.example.org")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("salon: read 56, added 56, already present 0")
+    again = cli("import", "--archive", archive, "salon", str(SAMPLE))
+    assert "added 0, already present 56" in again.stdout
+    stats = json.loads(cli("stats", "salon", "--json", "--archive", archive).stdout)
+    assert stats["messages"] == 56 and stats["months"] == 3 and 1 < stats["threads"] < 56
+    out = tmp_path / "out.mbox"
+    assert cli("export-mbox", "salon", "-o", str(out), "--archive", archive).returncode == 0
+    assert out.read_bytes() == SAMPLE.read_bytes()
+
+
+def test_one_message_on_stdin(tmp_path: Path) -> None:
+    archive = str(tmp_path / "a")
+    message = b"From: a@example.org\nSubject: hello\nMessage-ID: <one@x>\n\nHi\n"
+    done = cli("import", "--archive", archive, "l", "-", stdin=message)
+    assert done.returncode == 0 and b"added 1" in done.stdout
+    out = cli("export-mbox", "l", "--archive", archive)
+    assert out.stdout.endswith("\nFrom: a@example.org\nSubject: hello\nMessage-ID: <one@x>\n\nHi\n\n")
+
+
+def test_search_command(tmp_path: Path) -> None:
+    archive = str(tmp_path / "a")
+    cli("import", "--archive", archive, "salon", str(SAMPLE), "--subject-prefix", "[Salon]")
+    data = json.loads(cli("search", "--archive", archive, "--json", "salon").stdout)
+    assert data["total"] > 0
+    hit = data["hits"][0]
+    assert set(hit) >= {"list", "number", "message_id", "subject", "from", "date", "url",
+                        "snippet"}
+    assert hit["url"] == f"/salon/msg{hit['number']}.html"
+
+
+@pytest.mark.parametrize("args,message", [
+    (["stats", "--archive", "/nonexistent/archive"], "no archive here"),
+    (["import", "--archive", "{tmp}", "salon", "/no/such.mbox"], "no such file or folder"),
+    (["import", "--archive", "{tmp}", "../evil", str(SAMPLE)], "cannot be a list name"),
+    (["stats", "nolist", "--archive", "{archive}"], "no list called 'nolist'"),
+    (["search", '"unclosed', "--archive", "{archive}"], "Unbalanced quote"),
+    (["--config", "/no/such.toml", "stats"], "no such configuration file"),
+])
+def test_errors_are_one_clear_line(tmp_path: Path, args: list[str], message: str) -> None:
+    archive = tmp_path / "archive"
+    CliRunner().invoke(main, ["import", "--archive", str(archive), "salon", str(SAMPLE)])
+    args = [a.format(tmp=tmp_path / "t", archive=archive) for a in args]
+    done = cli(*args)
+    assert done.returncode != 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_config_file_and_environment(tmp_path: Path) -> None:
+    config = tmp_path / "ma.toml"
+    config.write_text(f'archive = "{tmp_path / "from-config"}"\nmax_parts = 5\n')
+    done = CliRunner().invoke(main, ["--config", str(config), "import", "l", str(SAMPLE)])
+    assert done.exit_code == 0, done.output
+    assert (tmp_path / "from-config" / "mailarchive.sqlite3").exists()
+    config.write_text("max_parts = -3\n")
+    bad = cli("--config", str(config), "stats")
+    assert "max_parts = -3 is not a valid positive whole number" in bad.stderr
+    config.write_text("colour = 'blue'\n")
+    assert "unknown setting 'colour'" in cli("--config", str(config), "stats").stderr
