@@ -44,7 +44,8 @@ def test_one_message_on_stdin(tmp_path: Path) -> None:
     done = cli("import", "--archive", archive, "l", "-", stdin=message)
     assert done.returncode == 0 and b"added 1" in done.stdout
     out = cli("export-mbox", "l", "--archive", archive)
-    assert out.stdout.endswith("\nFrom: a@example.org\nSubject: hello\nMessage-ID: <one@x>\n\nHi\n\n")
+    assert out.stdout.endswith(
+        "\nFrom: a@example.org\nSubject: hello\nMessage-ID: <one@x>\n\nHi\n\n")
 
 
 def test_search_command(tmp_path: Path) -> None:

@@ -15,9 +15,9 @@ from mailarchive import sources
 from mailarchive.config import Config, ConfigError
 from mailarchive.config import load as load_config
 from mailarchive.ingest import Summary, ingest
+from mailarchive.model import RawMessage
 from mailarchive.parse import Limits
 from mailarchive.render.urls import list_ok
-from mailarchive.model import RawMessage
 from mailarchive.sources.mbox import QUOTINGS, envelope_line, quote_mboxrd
 from mailarchive.store import ListInfo, Store, StoreError
 
