@@ -84,3 +84,25 @@ def test_linux_mips_threads_and_dates_are_sane(tmp_path: Path) -> None:
         for ref in row.references[-1:]:
             parents = [p for p in store.by_message_id(ref) if p.list_id == mlist.id]
             assert all(p.thread == row.thread for p in parents)
+
+
+def test_fast_header_path_equals_the_stdlib_parse_on_real_mail() -> None:
+    """parse._fast_single_part must build exactly the Message the stdlib parser builds."""
+    from email.parser import BytesParser
+    from email.policy import compat32
+
+    from mailarchive.parse import _fast_single_part
+
+    parser = BytesParser(policy=compat32)
+    checked = 0
+    paths = [CORPORA / "linux-mips" / f"linux-mips-{y}.mbox.xz" for y in (1999, 2009)]
+    paths += [p for name in SMALL for p in corpus_files(name)]
+    for raw in (r for p in paths for r in sources.read(str(p))):
+        fast = _fast_single_part(raw.data)
+        if fast is None:
+            continue
+        full = parser.parsebytes(raw.data)
+        assert fast.items() == full.items()
+        assert fast.get_payload() == full.get_payload()
+        checked += 1
+    assert checked > 4000

@@ -96,7 +96,7 @@ def ingest(store: Store, mlist: ListInfo, raws: Iterable[RawMessage], workers: i
     """Archive every message of `raws` into `mlist`; parsing runs in `workers` processes."""
     summary = Summary()
     seen: set[bytes] = set()
-    pool = multiprocessing.get_context("fork").Pool(workers) if workers > 1 else None
+    pool = multiprocessing.get_context("fork").Pool(workers) if workers > 0 else None
     pending: AsyncResult[list[Prepared]] | None = None
     try:
         for chunk in _chunks(raws, CHUNK):

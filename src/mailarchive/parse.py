@@ -24,6 +24,7 @@ _TEXT_INLINE = frozenset({"text/plain", "text/x-patch", "text/x-diff", "text/x-l
 _ASCTIME = re.compile(r"(\w{3}) +(\d{1,2}) (\d{1,2}):(\d\d):(\d\d) (\d{4})\s*$")
 _MONTHS = {m: i for i, m in enumerate(calendar.month_abbr) if m}
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
+_FIELD = re.compile(r"([\041-\071\073-\176]*):")
 
 
 @dataclass(frozen=True)
@@ -73,14 +74,30 @@ def message_from_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> tuple[Me
 
 
 def _fast_single_part(data: bytes) -> Message | None:
-    """Most list mail is one text part: parse only its headers and attach the body as is, which
-    gives the same Message as a full parse at half the cost. None when a full parse is needed."""
+    """Most list mail is one text part with plain LF headers: split those headers the way the
+    stdlib's compat32 parser does and attach the body as is. It gives the same Message as a full
+    parse (tests check it on real corpora) at a fraction of the cost. None when a full parse is
+    needed: anything unusual in the header block, or a multipart/message type."""
     end = _HEADER_END.search(data)
-    if end is None:
+    if end is None or b"\r" in data[: end.end()]:
         return None
-    message = BytesParser(policy=compat32).parsebytes(data[: end.end()], headersonly=True)
-    if message.get_payload() or message.defects or message.get_content_maintype() in (
-            "multipart", "message"):
+    lines = data[: end.start() + 1].decode("ascii", "surrogateescape").split("\n")[:-1]
+    if not lines or lines[0][:1] in (" ", "\t") or lines[0].startswith("From "):
+        return None
+    message = Message()
+    name, value = "", ""
+    for line in lines:
+        if line[:1] in (" ", "\t"):
+            value += "\n" + line
+            continue
+        match = _FIELD.match(line)
+        if match is None:
+            return None
+        if name:
+            message.set_raw(name, value)
+        name, value = match.group(1), line[match.end():].lstrip(" \t")
+    message.set_raw(name, value)
+    if message.get_content_maintype() in ("multipart", "message"):
         return None
     message.set_payload(data[end.end():].decode("ascii", "surrogateescape"))
     return message
@@ -288,26 +305,37 @@ def describe(leaf: Leaf, limits: Limits, defects: list[str]) -> Part | None:
     """The display record of one MIME leaf (None for an unchosen alternative)."""
     part = leaf.part
     ctype = part.get_content_type()
-    filename = _filename(part)
-    disposition = str(part.get("content-disposition", "")).split(";")[0].strip().lower()
+    params = _type_params(part)
+    disposition = str(part.get("content-disposition", ""))
+    filename = _filename(part) if disposition or "name" in params else None
+    is_text = ctype in _TEXT_INLINE and disposition.split(";")[0].strip().lower() != "attachment"
+    if is_text and leaf.hidden:
+        return None
     payload = payload_bytes(part)
-    if ctype in _TEXT_INLINE and disposition != "attachment":
-        if leaf.hidden:
-            return None
-        text, note = decode_bytes(payload, part.get_content_charset())
-        if note:
-            defects.append(note)
-        if len(text) > limits.max_text_chars:
-            defects.append(f"a text part over {limits.max_text_chars} characters: cut for display")
-            text = text[: limits.max_text_chars]
-        kind = "html" if ctype == "text/html" else "text"
-        fmt = str(part.get_param("format", "") or "").lower()
-        delsp = str(part.get_param("delsp", "") or "").lower()
-        return Part(kind, ctype, leaf.index, text=text, filename=filename, size=len(payload),
-                    flowed=fmt == "flowed", delsp=delsp == "yes")
-    content_id = msgid.normalize(str(part.get("content-id", "")))
-    return Part("attachment", ctype, leaf.index, filename=filename, size=len(payload),
-                inline_image=ctype in RASTER_IMAGES, content_id=content_id)
+    if not is_text:
+        content_id = msgid.normalize(str(part.get("content-id", "")))
+        return Part("attachment", ctype, leaf.index, filename=filename, size=len(payload),
+                    inline_image=ctype in RASTER_IMAGES, content_id=content_id)
+    text, note = decode_bytes(payload, params.get("charset"))
+    if note:
+        defects.append(note)
+    if len(text) > limits.max_text_chars:
+        defects.append(f"a text part over {limits.max_text_chars} characters: cut for display")
+        text = text[: limits.max_text_chars]
+    kind = "html" if ctype == "text/html" else "text"
+    return Part(kind, ctype, leaf.index, text=text, filename=filename, size=len(payload),
+                flowed=params.get("format", "").lower() == "flowed",
+                delsp=params.get("delsp", "").lower() == "yes")
+
+
+def _type_params(part: Message) -> dict[str, str]:
+    """The Content-Type parameters, parsed once (names lower-cased, RFC 2231 collapsed)."""
+    if "content-type" not in part:
+        return {}
+    found: dict[str, str] = {}
+    for name, value in (part.get_params(failobj=[]) or [])[1:]:
+        found.setdefault(name.lower(), str(email.utils.collapse_rfc2231_value(value)))
+    return found
 
 
 def payload_bytes(part: Message) -> bytes:

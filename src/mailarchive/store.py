@@ -108,6 +108,7 @@ class Store:
         self.db.execute("PRAGMA foreign_keys=OFF")
         self.db.executescript(resources.files("mailarchive").joinpath("schema.sql").read_text())
         self.db.execute("INSERT OR IGNORE INTO meta VALUES ('format', ?)", (FORMAT_VERSION,))
+        self._next_num: dict[int, int] = {}
 
     def close(self) -> None:
         self.db.close()
@@ -116,11 +117,16 @@ class Store:
     def batch(self) -> Iterator[None]:
         """One atomic write: all of it lands, or (killed or failed) none of it does."""
         self.db.execute("BEGIN IMMEDIATE")
+        self._next_num.clear()
         try:
             yield
+            self.db.executemany("UPDATE lists SET next_num = ? WHERE id = ?",
+                                [(num, list_id) for list_id, num in self._next_num.items()])
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
+        finally:
+            self._next_num.clear()
         self.db.execute("COMMIT")
 
     # lists ------------------------------------------------------------------------------------
@@ -159,8 +165,7 @@ class Store:
         """Store one message (call inside `batch()`); its number, or None if already present."""
         if self.has(mlist, digest):
             return None
-        num = self.db.execute("UPDATE lists SET next_num = next_num + 1 WHERE id = ? "
-                              "RETURNING next_num - 1", (mlist.id,)).fetchone()[0]
+        num = self._allocate(mlist)
         subject = strip_prefix(parsed.subject, mlist.subject_prefix)
         norm = normalize_subject(subject)
         keys = thread_keys(parsed.message_id, parsed.references, parsed.in_reply_to)
@@ -179,6 +184,15 @@ class Store:
         self.db.execute("INSERT INTO fts (rowid, subject, sender, recipients, body, quoted, "
                         "filenames) VALUES (?,?,?,?,?,?,?)",
                         (rowid, *(document or search_document(parsed, subject)).columns()))
+        return int(num)
+
+    def _allocate(self, mlist: ListInfo) -> int:
+        """The next message number of a list (written back when the batch commits)."""
+        num = self._next_num.get(mlist.id)
+        if num is None:
+            num = self.db.execute("SELECT next_num FROM lists WHERE id = ?",
+                                  (mlist.id,)).fetchone()[0]
+        self._next_num[mlist.id] = num + 1
         return int(num)
 
     def assign_thread(self, list_id: int, num: int, keys: list[str], subject_norm: str,
@@ -295,6 +309,12 @@ class Store:
     def latest_change(self) -> int:
         row = self.db.execute("SELECT coalesce(max(id), 0) FROM messages").fetchone()
         return int(row[0])
+
+    def messages_by_date(self, mlist: ListInfo) -> list[MessageRow]:
+        """Every message of a list that is not removed, by date then number (for whole-list work)."""
+        rows = self.db.execute(f"SELECT {COLUMNS} FROM messages WHERE list_id = ? AND removed IS "
+                               "NULL ORDER BY date, num", (mlist.id,))
+        return [to_row(r) for r in rows]
 
 
 def _defects(parsed: ParsedMessage) -> str:
