@@ -17,7 +17,6 @@ from mailarchive.config import load as load_config
 from mailarchive.ingest import Summary, ingest
 from mailarchive.model import RawMessage
 from mailarchive.parse import Limits
-from mailarchive.render.urls import list_ok
 from mailarchive.sources.mbox import QUOTINGS, envelope_line, quote_mboxrd
 from mailarchive.store import ListInfo, Store, StoreError
 
@@ -85,12 +84,14 @@ def import_cmd(list_name: str, source: tuple[str, ...], title: str | None, addre
             sources.check(spec)
         except sources.SourceError as error:
             raise click.ClickException(str(error)) from error
+    from mailarchive.render.urls import list_ok
+
     if not list_ok(list_name):
         raise click.ClickException(f"{list_name!r} cannot be a list name: use letters, digits, "
                                    "'.', '-' or '_' (up to 64, starting with a letter or digit)")
     store = open_store(archive, create=True)
     mlist = store.ensure_list(list_name, title, address, subject_prefix)
-    workers = 1 if source == ("-",) else (jobs or os.cpu_count() or 1)
+    workers = 0 if source == ("-",) else (jobs or os.cpu_count() or 1)
     try:
         summary = _import(store, mlist, _raws(source, mbox_quoting), workers, settings().limits)
     except sources.SourceError as error:

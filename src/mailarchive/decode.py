@@ -6,7 +6,6 @@ import codecs
 import email.header
 import re
 
-from charset_normalizer import from_bytes
 
 _FOLD = re.compile(r"\r?\n[ \t]+|\r(?!\n)")
 _CONTROLS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
@@ -41,6 +40,8 @@ def guess(data: bytes) -> str:
     except UnicodeDecodeError:
         pass
     if len(data) <= 200_000:
+        from charset_normalizer import from_bytes  # slow to import; rarely needed
+
         best = from_bytes(data).best()
         if best is not None:
             return str(best)
