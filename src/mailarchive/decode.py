@@ -6,7 +6,6 @@ import codecs
 import email.header
 import re
 
-
 _FOLD = re.compile(r"\r?\n[ \t]+|\r(?!\n)")
 _CONTROLS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _CHARSET_ALIASES = {
