@@ -89,3 +89,28 @@ def test_config_file_and_environment(tmp_path: Path) -> None:
     assert "max_parts = -3 is not a valid positive whole number" in bad.stderr
     config.write_text("colour = 'blue'\n")
     assert "unknown setting 'colour'" in cli("--config", str(config), "stats").stderr
+
+
+def test_remove_purges_and_leaves_a_tombstone(tmp_path: Path) -> None:
+    archive = str(tmp_path / "a")
+    cli("import", "--archive", archive, "salon", str(SAMPLE), "--subject-prefix", "[Salon]")
+    before = json.loads(cli("search", "--archive", archive, "--json", "--limit", "100",
+                            "salon").stdout)
+    victim = before["hits"][0]["number"]
+    done = cli("remove", "salon", str(victim), "--reason", "posted by mistake", "--archive",
+               archive)
+    assert done.stdout.strip() == f"salon/{victim}: removed"
+    after = json.loads(cli("search", "--archive", archive, "--json", "--limit", "100",
+                           "salon").stdout)
+    assert after["total"] == before["total"] - 1
+    assert victim not in [h["number"] for h in after["hits"]]
+    from mailarchive.store import Store
+
+    store = Store(archive, create=False)
+    mlist = store.get_list("salon")
+    assert mlist is not None
+    assert store.tombstone(mlist, victim) == "posted by mistake"
+    assert store.message(mlist, victim) is None
+    assert all(row.num != victim for row, _ in store.iter_raw(mlist))
+    again = cli("remove", "salon", str(victim), "--reason", "x", "--archive", archive)
+    assert "not found" in again.stdout

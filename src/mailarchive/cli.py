@@ -192,6 +192,20 @@ def search(query: str, list_name: str | None, sort: str, limit: int, page: int, 
         click.echo(f"    {hit['snippet']}")
 
 
+@main.command()
+@click.argument("list_name", metavar="LIST")
+@click.argument("numbers", metavar="N...", nargs=-1, required=True, type=click.IntRange(1))
+@click.option("--reason", required=True, help="Shown on the tombstone page, e.g. 'spam'.")
+@archive_option
+def remove(list_name: str, numbers: tuple[int, ...], reason: str, archive: str | None) -> None:
+    """Purge messages from pages, search and downloads, leaving a tombstone with the reason."""
+    store = open_store(archive)
+    mlist = need_list(store, list_name)
+    for num in numbers:
+        done = store.remove(mlist, num, reason)
+        click.echo(f"{list_name}/{num}: {'removed' if done else 'not found (or already removed)'}")
+
+
 def run() -> None:
     main(prog_name="mailarchive")
 

@@ -219,6 +219,25 @@ class Store:
                             [(list_id, key, thread) for key in keys])
         return thread
 
+    def remove(self, mlist: ListInfo, num: int, reason: str) -> bool:
+        """Purge a message: its bytes and personal fields go, a tombstone with the reason stays
+        (its number is never reused). Search filters it out at once. False if not there."""
+        row = self.message(mlist, num)
+        if row is None:
+            return False
+        with self.batch():
+            self.db.execute("UPDATE messages SET removed = ?, subject = '', subject_norm = '', "
+                            "from_name = '', from_addr = '', envelope = NULL WHERE id = ?",
+                            (reason or "removed", row.id))
+            self.db.execute("DELETE FROM raw WHERE id = ?", (row.id,))
+        return True
+
+    def tombstone(self, mlist: ListInfo, num: int) -> str | None:
+        """The reason a message was removed, or None if it was not."""
+        row = self.db.execute("SELECT removed FROM messages WHERE list_id = ? AND num = ?",
+                              (mlist.id, num)).fetchone()
+        return str(row[0]) if row and row[0] is not None else None
+
     # reading ----------------------------------------------------------------------------------
 
     def raw(self, message: MessageRow) -> bytes:
