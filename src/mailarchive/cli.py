@@ -206,6 +206,38 @@ def remove(list_name: str, numbers: tuple[int, ...], reason: str, archive: str |
         click.echo(f"{list_name}/{num}: {'removed' if done else 'not found (or already removed)'}")
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True)
+@archive_option
+def serve(host: str, port: int, archive: str | None) -> None:
+    """Serve the archive's pages, feeds and downloads over HTTP."""
+    import uvicorn
+
+    from mailarchive.web import create_app
+
+    open_store(archive).close()
+    uvicorn.run(create_app(archive or settings()["archive"]), host=host, port=port,
+                proxy_headers=True, server_header=False)
+
+
+@main.command("export")
+@click.argument("folder", metavar="DIR", type=click.Path(file_okay=False))
+@click.option("--jobs", type=int, default=0, help="Processes (default: one per core).")
+@archive_option
+def export_cmd(folder: str, jobs: int, archive: str | None) -> None:
+    """Write the archive as a static site in DIR (again: rewrites only what changed)."""
+    from mailarchive.export import export
+    from mailarchive.render.manifest import UnsafePath
+
+    store = open_store(archive)
+    try:
+        summary = export(store, folder, jobs)
+    except (UnsafePath, OSError) as error:
+        raise click.ClickException(f"export to {folder} stopped: {error}") from error
+    click.echo(f"{folder}: {summary.line()}")
+
+
 def run() -> None:
     main(prog_name="mailarchive")
 

@@ -1,0 +1,44 @@
+"""Rendering: the Jinja environment (autoescape on), and the CSS every page links."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from mailarchive.render import urls
+
+SITE_NAME = "Mail archives"
+STATIC_FILES = ("app.css",)
+
+ENV = Environment(
+    loader=PackageLoader("mailarchive.render", "templates"),
+    autoescape=select_autoescape(("html", "xml")),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    auto_reload=False,
+    keep_trailing_newline=True,
+)
+
+
+def static_bytes(name: str) -> bytes:
+    return resources.files("mailarchive.render").joinpath("static", name).read_bytes()
+
+
+@cache
+def css_target() -> str:
+    """The stylesheet's link, versioned by its content so caches never serve an old one."""
+    version = hashlib.sha256(static_bytes("app.css")).hexdigest()[:10]
+    return f"{urls.static('app.css')}?v={version}"
+
+
+def render(template: str, here: str, **context: Any) -> str:
+    """Template `template` as the page at site path `here` (its links are made relative to it)."""
+    context.setdefault("crumbs", [])
+    return ENV.get_template(template).render(
+        url=lambda target: urls.relative(here, target), here=here, css=css_target(),
+        site_name=SITE_NAME, **context)

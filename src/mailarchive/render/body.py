@@ -1,0 +1,119 @@
+"""A message's displayable parts (from its stored bytes) and their HTML: text, HTML, attachments."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from markupsafe import Markup
+
+from mailarchive.model import Part
+from mailarchive.parse import (
+    DEFAULT_LIMITS,
+    Leaf,
+    describe,
+    message_from_bytes,
+    payload_bytes,
+    walk,
+)
+from mailarchive.render import filters, urls
+from mailarchive.render.sanitize import sanitize
+from mailarchive.store import ListInfo
+
+
+@dataclass(frozen=True)
+class Attachment:
+    target: str
+    name: str
+    content_type: str
+    size: str
+    index: int
+
+
+@dataclass(frozen=True)
+class Body:
+    html: Markup
+    attachments: list[Attachment]
+    images: list[Attachment]  # raster images shown below the text
+    blocked_images: int  # remote images in HTML parts, not loaded
+
+
+def parts_of(data: bytes) -> list[Part]:
+    """The displayable parts of a message's original bytes (the parse, without the headers)."""
+    message, defects = message_from_bytes(data)
+    parts = []
+    for leaf in walk(message):
+        if isinstance(leaf, Leaf):
+            part = describe(leaf, DEFAULT_LIMITS, defects)
+            if part is not None:
+                parts.append(part)
+    return parts
+
+
+def attachment_of(data: bytes, index: int) -> tuple[Part, bytes] | None:
+    """MIME leaf `index` of a message: its description and decoded content."""
+    message, defects = message_from_bytes(data)
+    for leaf in walk(message):
+        if isinstance(leaf, Leaf) and leaf.index == index:
+            part = describe(Leaf(leaf.index, leaf.part, False), DEFAULT_LIMITS, defects)
+            if part is None:
+                return None
+            return part, payload_bytes(leaf.part)
+    return None
+
+
+def filename_of(part: Part) -> str:
+    return urls.safe_filename(part.filename, part.index, part.content_type)
+
+
+def attachment(mlist: ListInfo, num: int, part: Part) -> Attachment:
+    name = filters.obfuscate_text(part.filename or filename_of(part), mlist.obfuscate)
+    return Attachment(urls.attachment(mlist.name, num, part.index, filename_of(part)), name,
+                      filters.clean(part.content_type), _size(part.size), part.index)
+
+
+def _size(size: int) -> str:
+    if size < 1000:
+        return f"{size} bytes"
+    if size < 1_000_000:
+        return f"{size / 1000:.1f} kB"
+    return f"{size / 1_000_000:.1f} MB"
+
+
+def render_body(mlist: ListInfo, num: int, parts: Sequence[Part], here: str,
+                images: bool = False) -> Body:
+    """The body as HTML for the page at `here`, with its attachments and inline images."""
+    hide = mlist.obfuscate
+    files = [(p, attachment(mlist, num, p)) for p in parts if p.kind == "attachment"]
+    cids = {p.content_id: urls.relative(here, a.target) for p, a in files
+            if p.content_id and p.inline_image}
+    html: list[Markup] = []
+    blocked = 0
+    for part in parts:
+        if part.kind == "text":
+            html.append(filters.body_html(part.text, part.flowed, part.delsp, hide))
+        elif part.kind == "html":
+            cleaned = sanitize(part.text, images, cids, hide)
+            blocked += cleaned.blocked_images
+            html.append(Markup('<div class="html">{}</div>').format(cleaned.html))
+    shown = Markup("").join(html)
+    inline = [a for p, a in files if p.inline_image
+              and not (p.content_id and urls.relative(here, a.target) in shown)]
+    return Body(shown, [a for _, a in files], inline, blocked)
+
+
+def parts_and_payloads(data: bytes) -> tuple[list[Part], dict[int, bytes]]:
+    """The displayable parts, and the decoded content of each attachment among them."""
+    message, defects = message_from_bytes(data)
+    parts: list[Part] = []
+    payloads: dict[int, bytes] = {}
+    for leaf in walk(message):
+        if not isinstance(leaf, Leaf):
+            continue
+        part = describe(leaf, DEFAULT_LIMITS, defects)
+        if part is None:
+            continue
+        parts.append(part)
+        if part.kind == "attachment":
+            payloads[part.index] = payload_bytes(leaf.part)
+    return parts, payloads

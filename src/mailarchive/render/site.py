@@ -1,0 +1,177 @@
+"""The live site: each page fetched from the store on request and rendered.
+
+The static export builds the same pages from whole-list data; both end in `views` and `feeds`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from mailarchive.model import Part
+from mailarchive.render import downloads, feeds, months, urls, views
+from mailarchive.render.body import attachment_of, parts_of
+from mailarchive.render.pages import (
+    Nav,
+    list_summary,
+    month_link,
+    nav,
+    shape,
+    thread_summary,
+)
+from mailarchive.store import ListInfo, MessageRow, Store
+
+RECENT_THREADS = 20
+
+
+class NotFound(Exception):
+    """No such page: an unknown list, message, month or page number."""
+
+
+class Gone(Exception):
+    """A message that was removed; the text gives the reason (its tombstone)."""
+
+
+class Moved(Exception):
+    """The page lives at another target now (e.g. a thread merged into an older one)."""
+
+    def __init__(self, target: str, number: int = 0) -> None:
+        super().__init__(target)
+        self.target = target
+        self.number = number
+
+
+def tombstone_text(mlist: ListInfo, num: int, reason: str) -> str:
+    return f"Message {num} of {mlist.name} was removed from the archive. Reason: {reason}"
+
+
+class Site:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def mlist(self, name: str) -> ListInfo:
+        found = self.store.get_list(name) if urls.list_ok(name) else None
+        if found is None:
+            raise NotFound(f"There is no list called “{name}” in this archive.")
+        return found
+
+    def row(self, mlist: ListInfo, text: str) -> MessageRow:
+        num = urls.number(text)
+        found = self.store.message(mlist, num) if num is not None else None
+        if found is None and num is not None:
+            reason = self.store.tombstone(mlist, num)
+            if reason is not None:
+                raise Gone(tombstone_text(mlist, num, reason))
+        if found is None:
+            raise NotFound(f"The list {mlist.name} has no message {text[:20]}.")
+        return found
+
+    def home(self) -> str:
+        summaries = []
+        for mlist in self.store.lists():
+            stats = self.store.stats(mlist)
+            last = stats["last"]
+            summaries.append(list_summary(mlist, int(stats["messages"] or 0),
+                                          int(last) if last is not None else None))
+        return views.home_html(summaries)
+
+    def list_page(self, name: str) -> str:
+        mlist = self.mlist(name)
+        stats = self.store.stats(mlist)
+        last = stats["last"]
+        info = list_summary(mlist, int(stats["messages"] or 0),
+                            int(last) if last is not None else None)
+        links = [month_link(mlist, m, c) for m, c in self.store.months(mlist)]
+        threads = [thread_summary(mlist, first, count, last_date) for first, count, last_date
+                   in self.store.recent_threads(mlist, RECENT_THREADS)]
+        return views.list_html(mlist, info, links, threads)
+
+    def month_page(self, name: str, year: str, mm: str, order: str, page: int) -> str:
+        mlist = self.mlist(name)
+        month = f"{year}-{mm}"
+        links = [month_link(mlist, m, c) for m, c in self.store.months(mlist)]
+        current = [link for link in links if link.month == month]
+        if not current or order not in months.ORDER_LABELS:
+            raise NotFound(f"The list {mlist.name} has no messages in {month}.")
+        pages = months.paginate(mlist, self.store.month_messages(mlist, month), order)
+        if not 1 <= page <= len(pages):
+            raise NotFound(f"The {month} index of {mlist.name} has only {len(pages)} pages.")
+        view = months.month_page(mlist, current[0], order, page, pages[page - 1], len(pages),
+                                 months.neighbours(links, month))
+        return views.month_html(mlist, view)
+
+    def message_page(self, name: str, num: str, images: bool = False) -> str:
+        mlist = self.mlist(name)
+        row = self.row(mlist, num)
+        return views.message_html(mlist, row, parts_of(self.store.raw(row)),
+                                  self.message_nav(mlist, row), images, dynamic=True)
+
+    def message_nav(self, mlist: ListInfo, row: MessageRow) -> Nav:
+        before, after = self.store.neighbours(row)
+        around = (self.store.message(mlist, before) if before else None,
+                  self.store.message(mlist, after) if after else None)
+        names = {m.id: m.name for m in self.store.lists()}
+        copies = [(names.get(c.list_id, ""), c.num)
+                  for c in self.store.by_message_id(row.message_id)]
+        thread_rows = self.store.thread_messages(mlist, row.thread)
+        return nav(mlist, row, around, shape(mlist, thread_rows), copies)
+
+    def thread_rows(self, name: str, num: str) -> tuple[ListInfo, int, list[MessageRow]]:
+        """A thread's messages; `Moved` when `num` is a message now in a thread of another id."""
+        mlist = self.mlist(name)
+        number = urls.number(num)
+        current = self.store.thread_of(mlist, number) if number is not None else None
+        rows = self.store.thread_messages(mlist, number) if number is not None else []
+        if current is not None and current != number:
+            raise Moved(urls.thread(mlist.name, current), current)
+        if not rows or number is None:
+            raise NotFound(f"The list {mlist.name} has no thread {num[:20]}.")
+        return mlist, number, rows
+
+    def thread_page(self, name: str, num: str) -> str:
+        mlist, number, rows = self.thread_rows(name, num)
+        parts = {row.num: parts_of(self.store.raw(row)) for row in rows}
+        return views.thread_html(mlist, number, rows, parts)
+
+    def feed(self, name: str) -> str:
+        mlist = self.mlist(name)
+        rows = self.store.recent(mlist, feeds.FEED_SIZE)
+        return feeds.feed_xml(mlist, rows, {r.num: parts_of(self.store.raw(r)) for r in rows})
+
+    def raw(self, name: str, num: str) -> bytes:
+        mlist = self.mlist(name)
+        return self.store.raw(self.row(mlist, num))
+
+    def attachment(self, name: str, num: str, index: str) -> tuple[Part, bytes]:
+        mlist = self.mlist(name)
+        row = self.row(mlist, num)
+        k = urls.number(index) if index != "0" else 0
+        found = attachment_of(self.store.raw(row), k) if k is not None else None
+        if found is None:
+            raise NotFound(f"Message {row.num} of {mlist.name} has no part {index[:20]}.")
+        return found
+
+    def month_mbox(self, name: str, year: str, mm: str, raw: Callable[[MessageRow], bytes]
+                   ) -> Iterator[bytes]:
+        mlist = self.mlist(name)
+        rows = self.store.month_messages(mlist, f"{year}-{mm}")
+        if not rows:
+            raise NotFound(f"The list {mlist.name} has no messages in {year}-{mm}.")
+        return downloads.mbox_gz(rows, raw)
+
+    def thread_mbox(self, name: str, num: str, raw: Callable[[MessageRow], bytes]
+                    ) -> Iterator[bytes]:
+        try:
+            _, _, rows = self.thread_rows(name, num)
+        except Moved as moved:
+            raise Moved(urls.thread_mbox(name, moved.number), moved.number) from None
+        return downloads.mbox_gz(rows, raw)
+
+    def mid(self, message_id: str) -> str:
+        """Where a Message-ID's first copy lives."""
+        copies = self.store.by_message_id(message_id)
+        names = {m.id: m.name for m in self.store.lists()}
+        for copy in copies:
+            name = names.get(copy.list_id)
+            if name is not None and urls.list_ok(name):
+                return urls.message(name, copy.num)
+        raise NotFound("No message in this archive has that Message-ID.")

@@ -1,0 +1,83 @@
+"""Whole pages as HTML: view-models (pages, months) poured into templates. No I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+from mailarchive.model import Part
+from mailarchive.render import render, urls
+from mailarchive.render.months import MonthPage
+from mailarchive.render.pages import (
+    ListSummary,
+    MonthLink,
+    Nav,
+    Shape,
+    ThreadSummary,
+    by_year,
+    message_view,
+    month_link,
+    reply_link,
+    shape,
+    subject_of,
+    tree,
+)
+from mailarchive.store import ListInfo, MessageRow
+
+
+def home_html(lists: Sequence[ListSummary]) -> str:
+    return render("home.html", "", lists=lists)
+
+
+def list_html(mlist: ListInfo, info: ListSummary, months: Sequence[MonthLink],
+              threads: Sequence[ThreadSummary]) -> str:
+    here = urls.list_dir(mlist.name)
+    return render("list.html", here, info=info, address=mlist.address, years=by_year(months),
+                  threads=threads, feed=urls.feed(mlist.name), crumbs=[(here, mlist.name)])
+
+
+def month_html(mlist: ListInfo, page: MonthPage) -> str:
+    here = urls.month(mlist.name, page.month.month, page.order, page.page)
+    crumbs = [(urls.list_dir(mlist.name), mlist.name), (page.month.target, page.month.label)]
+    return render("month.html", here, page=page, list_name=mlist.name, crumbs=crumbs)
+
+
+def _crumbs(mlist: ListInfo, row: MessageRow, here: str, title: str) -> list[tuple[str, str]]:
+    month = month_link(mlist, row.month, 0)
+    return [(urls.list_dir(mlist.name), mlist.name), (month.target, month.label), (here, title)]
+
+
+def message_html(mlist: ListInfo, row: MessageRow, parts: Sequence[Part], nav: Nav,
+                 images: bool = False, dynamic: bool = False) -> str:
+    """The message page. `dynamic`: served live, so "?images=1" can show remote images."""
+    here = urls.message(mlist.name, row.num)
+    view = message_view(mlist, row, parts, here, images)
+    images_link = (here + "?images=1" if dynamic and view.body.blocked_images and not images
+                   else None)
+    return render("message.html", here, m=view, nav=nav, reply=reply_link(mlist, row),
+                  images_link=images_link, list_name=mlist.name,
+                  list_target=urls.list_dir(mlist.name),
+                  crumbs=_crumbs(mlist, row, here, f"message {row.num}"))
+
+
+def thread_html(mlist: ListInfo, thread: int, rows: Sequence[MessageRow],
+                parts: Mapping[int, Sequence[Part]], tree_of: Shape | None = None) -> str:
+    """A whole thread, every message with its body, as a tree."""
+    here = urls.thread(mlist.name, thread)
+    entries = (tree_of or shape(mlist, rows)).entries
+    by_num = {row.num: row for row in rows}
+    views = [replace(message_view(mlist, by_num[e.num], parts.get(e.num, ()), here), entry=e)
+             for e in entries]
+    subject = subject_of(by_num[entries[0].num], mlist.obfuscate) if entries else "(empty)"
+    first = by_num[entries[0].num] if entries else rows[0]
+    return render("thread.html", here, subject=subject, messages=views, items=tree(entries),
+                  mbox=urls.thread_mbox(mlist.name, thread),
+                  crumbs=_crumbs(mlist, first, here, "thread"))
+
+
+def error_html(here: str, heading: str, explanation: str) -> str:
+    return render("error.html", here, heading=heading, explanation=explanation)
+
+
+def redirect_html(here: str, target: str) -> str:
+    return render("redirect.html", here, target=target)

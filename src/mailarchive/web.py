@@ -1,0 +1,268 @@
+"""The web server: the URL layout (docs/urls.md) mapped onto `render.site`, with safe headers.
+
+No logic of its own beyond reading the request and choosing a response. Every response carries a
+Content-Security-Policy without script; downloads carry their own sandboxing policy.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response, StreamingResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mailarchive.render import downloads, urls, views
+from mailarchive.render.body import filename_of
+from mailarchive.render.site import Gone, Moved, NotFound, Site
+from mailarchive.store import MessageRow, Store
+
+PAGE_CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+            "frame-ancestors 'none'; base-uri 'none'")
+IMAGES_CSP = PAGE_CSP.replace("img-src 'self' data:", "img-src 'self' data: https: http:")
+HEADERS = {
+    "content-security-policy": PAGE_CSP,
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "x-frame-options": "DENY",
+    "cross-origin-opener-policy": "same-origin",
+    "permissions-policy": "interest-cohort=(), browsing-topics=()",
+}
+HTML = "text/html; charset=utf-8"
+_YEAR = re.compile(r"[0-9]{4}\Z")
+_MM = re.compile(r"(0[1-9]|1[0-2])\Z")
+_MONTH_FILE = re.compile(r"(index|thread|date|author)(?:-([0-9]{1,6}))?\.html\Z")
+
+
+class SecurityHeaders:
+    """Adds the safe defaults to every response that did not set its own."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_safely(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in HEADERS.items():
+                    if name not in headers:
+                        headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_safely)
+
+
+class Stores:
+    """One store connection per thread: request handlers run in a thread pool."""
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = folder
+        self.local = threading.local()
+        Store(folder, create=False).close()  # fail at start, not on the first request
+
+    def get(self) -> Store:
+        store: Store | None = getattr(self.local, "store", None)
+        if store is None:
+            store = self.local.store = Store(self.folder, create=False)
+        return store
+
+    def raw(self, row: MessageRow) -> bytes:
+        return self.get().raw(row)
+
+
+def html(text: str, status: int = 200, csp: str | None = None) -> Response:
+    headers = {"content-security-policy": csp} if csp else None
+    return Response(text.encode("utf-8", "replace"), status, headers, HTML)
+
+
+def site_path(request: Request, target: str) -> str:
+    return f"{request.scope.get('root_path', '')}/{target}"
+
+
+def create_app(folder: str | Path) -> Starlette:
+    """The ASGI app serving the archive in `folder`."""
+    stores = Stores(folder)
+    handlers = _Handlers(stores)
+    routes = [
+        Route("/", handlers.home),
+        Mount("/-/static", StaticFiles(packages=[("mailarchive.render", "static")]),
+              name="static"),
+        Route("/mid/{mid:path}", handlers.mid),
+        Route("/{name}", handlers.add_slash),
+        Route("/{name}/", handlers.list_page),
+        Route("/{name}/feed.atom", handlers.feed),
+        Route("/{name}/msg{num}.html", handlers.message),
+        Route("/{name}/msg{num}.eml", handlers.raw),
+        Route("/{name}/msg{num}/{k}/{filename:path}", handlers.attachment),
+        Route("/{name}/thread/{num}.html", handlers.thread),
+        Route("/{name}/thread/{num}.mbox.gz", handlers.thread_mbox),
+        Route("/{name}/{year}-{mm}.mbox.gz", handlers.month_mbox),
+        Route("/{name}/{year}/{mm}", handlers.add_slash),
+        Route("/{name}/{year}/{mm}/", handlers.month),
+        Route("/{name}/{year}/{mm}/{file}", handlers.month_file),
+    ]
+    handlers_for: dict[Any, Callable[..., Any]] = {
+        NotFound: _not_found, HTTPException: _http_error, Moved: _moved, Gone: _gone,
+        Exception: _server_error,
+    }
+    app = Starlette(routes=routes, exception_handlers=handlers_for)
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def _not_found(request: Request, error: Exception) -> Response:
+    explanation = str(error) if isinstance(error, NotFound) else "There is no page at this address."
+    return html(views.error_html(_here(request), "Not found", explanation), 404)
+
+
+def _gone(request: Request, error: Exception) -> Response:
+    return html(views.error_html(_here(request), "Message removed", str(error)), 410)
+
+
+def _http_error(request: Request, error: Exception) -> Response:
+    status = error.status_code if isinstance(error, HTTPException) else 500
+    if status == 404:
+        return _not_found(request, error)
+    text = views.error_html(_here(request), f"Error {status}", "This request cannot be served.")
+    return html(text, status)
+
+
+def _moved(request: Request, error: Exception) -> Response:
+    target = error.target if isinstance(error, Moved) else ""
+    return RedirectResponse(site_path(request, target), 301)
+
+
+def _server_error(request: Request, error: Exception) -> Response:
+    text = views.error_html(_here(request), "Something went wrong",
+                            "This page could not be shown. The problem has been logged.")
+    return html(text, 500)
+
+
+def _here(request: Request) -> str:
+    """The site path of the request as the browser sees it (still percent-encoded, so a %2F
+    is no folder), so an error page's relative links work from where it is."""
+    raw = request.scope.get("raw_path") or request.url.path.encode()
+    path = raw.decode("latin-1").split("?", 1)[0]
+    return path.removeprefix(request.scope.get("root_path", "")).lstrip("/")
+
+
+class _Handlers:
+    """One method per route; each reads the request and asks the site for the answer."""
+
+    def __init__(self, stores: Stores) -> None:
+        self.stores = stores
+
+    def site(self) -> Site:
+        return Site(self.stores.get())
+
+    def home(self, request: Request) -> Response:
+        return html(self.site().home())
+
+    def add_slash(self, request: Request) -> Response:
+        path = request.url.path.removeprefix(request.scope.get("root_path", ""))
+        p = request.path_params
+        month = "year" not in p or _month_ok(p["year"], p["mm"])
+        if urls.list_ok(p["name"]) and month:
+            return RedirectResponse(site_path(request, path.lstrip("/") + "/"), 301)
+        raise NotFound("There is no page at this address.")
+
+    def list_page(self, request: Request) -> Response:
+        return html(self.site().list_page(request.path_params["name"]))
+
+    def feed(self, request: Request) -> Response:
+        text = self.site().feed(request.path_params["name"])
+        return Response(text.encode("utf-8", "replace"),
+                        media_type="application/atom+xml; charset=utf-8")
+
+    def message(self, request: Request) -> Response:
+        images = request.query_params.get("images") == "1"
+        text = self.site().message_page(request.path_params["name"], request.path_params["num"],
+                                        images)
+        return html(text, csp=IMAGES_CSP if images else None)
+
+    def raw(self, request: Request) -> Response:
+        p = request.path_params
+        data = self.site().raw(p["name"], p["num"])
+        name = f"msg{p['num']}.eml"
+        return Response(data, media_type=downloads.raw_type(data), headers={
+            "content-disposition": downloads.disposition("inline", name),
+            "content-security-policy": downloads.ATTACHMENT_CSP})
+
+    def attachment(self, request: Request) -> Response:
+        p = request.path_params
+        part, data = self.site().attachment(p["name"], p["num"], p["k"])
+        return Response(data, media_type=downloads.served_type(part, data), headers={
+            "content-disposition": downloads.disposition("attachment", filename_of(part)),
+            "content-security-policy": downloads.ATTACHMENT_CSP})
+
+    def thread(self, request: Request) -> Response:
+        p = request.path_params
+        return html(self.site().thread_page(p["name"], p["num"]))
+
+    def thread_mbox(self, request: Request) -> Response:
+        p = request.path_params
+        chunks = self.site().thread_mbox(p["name"], p["num"], self.stores.raw)
+        return _mbox(chunks, f"{p['name']}-thread-{p['num']}.mbox.gz")
+
+    def month_mbox(self, request: Request) -> Response:
+        p = request.path_params
+        if not _month_ok(p["year"], p["mm"]):
+            raise NotFound("There is no such month.")
+        chunks = self.site().month_mbox(p["name"], p["year"], p["mm"], self.stores.raw)
+        return _mbox(chunks, f"{p['name']}-{p['year']}-{p['mm']}.mbox.gz")
+
+    def month(self, request: Request) -> Response:
+        order = request.query_params.get("by", "thread")
+        page = urls.number(request.query_params.get("page", "1"))
+        return self._month(request, order, page)
+
+    def month_file(self, request: Request) -> Response:
+        match = _MONTH_FILE.match(request.path_params["file"])
+        if match is None:
+            raise NotFound("There is no page at this address.")
+        order = "thread" if match.group(1) == "index" else match.group(1)
+        page = urls.number(match.group(2)) if match.group(2) else 1
+        if match.group(1) == "index" and match.group(2):
+            page = None
+        return self._month(request, order, page)
+
+    def _month(self, request: Request, order: str, page: int | None) -> Response:
+        p = request.path_params
+        if page is None or not _month_ok(p["year"], p["mm"]):
+            raise NotFound("There is no such month or page.")
+        return html(self.site().month_page(p["name"], p["year"], p["mm"], order, page))
+
+    def mid(self, request: Request) -> Response:
+        wanted = request.path_params["mid"]
+        site = self.site()
+        for candidate in dict.fromkeys((wanted, wanted.removesuffix("/"),
+                                        wanted.removesuffix("/").strip("<>"))):
+            try:
+                return RedirectResponse(site_path(request, site.mid(candidate)), 302)
+            except NotFound:
+                continue
+        raise NotFound("No message in this archive has the Message-ID "
+                       f"“{wanted.removesuffix('/')[:200]}”.")
+
+
+def _month_ok(year: str, mm: str) -> bool:
+    return bool(_YEAR.match(year) and _MM.match(mm))
+
+
+def _mbox(chunks: Any, filename: str) -> Response:
+    return StreamingResponse(chunks, media_type="application/gzip", headers={
+        "content-disposition": downloads.disposition("attachment", filename),
+        "content-security-policy": downloads.ATTACHMENT_CSP})
