@@ -114,3 +114,13 @@ def test_remove_purges_and_leaves_a_tombstone(tmp_path: Path) -> None:
     assert all(row.num != victim for row, _ in store.iter_raw(mlist))
     again = cli("remove", "salon", str(victim), "--reason", "x", "--archive", archive)
     assert "not found" in again.stdout
+
+
+def test_configure_changes_list_settings(tmp_path: Path) -> None:
+    archive = str(tmp_path / "a")
+    cli("import", "--archive", archive, "salon", str(SAMPLE))
+    done = cli("configure", "salon", "--no-obfuscate", "--title", "Salon", "--archive", archive)
+    assert done.stdout.strip() == ("salon: title 'Salon', address '', subject prefix '', "
+                                   "addresses shown")
+    done = cli("configure", "salon", "--obfuscate", "--archive", archive)
+    assert done.stdout.strip().endswith("addresses hidden")

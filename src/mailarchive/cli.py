@@ -238,6 +238,24 @@ def export_cmd(folder: str, jobs: int, archive: str | None) -> None:
     click.echo(f"{folder}: {summary.line()}")
 
 
+@main.command()
+@click.argument("list_name", metavar="LIST")
+@click.option("--title", help="The list's title, shown on its pages.")
+@click.option("--address", help="The list's posting address (for 'reply via email').")
+@click.option("--subject-prefix", help='The tag the list puts in subjects, e.g. "[Salon]".')
+@click.option("--obfuscate/--no-obfuscate", default=None,
+              help="Hide addresses in public pages, feeds, search and downloads (default: on).")
+@archive_option
+def configure(list_name: str, title: str | None, address: str | None,
+              subject_prefix: str | None, obfuscate: bool | None, archive: str | None) -> None:
+    """Change a list's settings (the list's owner decides about address obfuscation)."""
+    store = open_store(archive)
+    need_list(store, list_name)
+    mlist = store.ensure_list(list_name, title, address, subject_prefix, obfuscate)
+    click.echo(f"{mlist.name}: title {mlist.title!r}, address {mlist.address!r}, subject prefix "
+               f"{mlist.subject_prefix!r}, addresses {'hidden' if mlist.obfuscate else 'shown'}")
+
+
 def run() -> None:
     main(prog_name="mailarchive")
 

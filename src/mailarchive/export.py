@@ -147,6 +147,13 @@ def units(state: State) -> Iterator[Unit]:
                                             months.neighbours(links, month))
 
 
+def _weight(state: State, unit: Unit) -> int:
+    data = state.lists[unit[1]]
+    if unit[0] == "month":
+        return 3 * len(data.by_month[unit[2]])
+    return len(data.threads[int(unit[2])])
+
+
 def run_unit(unit: Unit) -> Done:
     assert _STATE is not None
     kind, name, ident, sig = unit
@@ -268,16 +275,10 @@ def _replacement(state: State, path: str) -> str | None:
     return None
 
 
-def export(store: Store, out: str | Path, workers: int = 0) -> Summary:
-    """Write (or bring up to date) the static site for every list of `store` in folder `out`."""
-    global _STATE
-    started = time.monotonic()
-    root = Path(out)
-    root.mkdir(parents=True, exist_ok=True)
-    old = Manifest.load(root)
-    _STATE = state = build_state(store, store.folder, root, old)
-    summary, new = Summary(), Manifest()
-    todo = []
+def _plan(state: State, new: Manifest, summary: Summary) -> list[Unit]:
+    """The units to render: those whose signature the last export did not record. The others'
+    files are carried over into the new manifest as they are."""
+    old, todo = state.old, []
     for unit in units(state):
         key = f"{unit[0]}:{unit[1]}:{unit[2]}"
         kept = old.units.get(key)
@@ -287,12 +288,25 @@ def export(store: Store, out: str | Path, workers: int = 0) -> Summary:
             summary.unchanged += len(kept[1])
         else:
             todo.append(unit)
+    todo.sort(key=lambda unit: -_weight(state, unit))  # big units first: no long tail
+    return todo
+
+
+def export(store: Store, out: str | Path, workers: int = 0) -> Summary:
+    """Write (or bring up to date) the static site for every list of `store` in folder `out`."""
+    global _STATE
+    started = time.monotonic()
+    root = Path(out)
+    root.mkdir(parents=True, exist_ok=True)
+    _STATE = state = build_state(store, store.folder, root, Manifest.load(root))
+    summary, new = Summary(), Manifest()
+    todo = _plan(state, new, summary)
     for key, sig, files, written, unchanged in _run(todo, workers or os.cpu_count() or 1):
         new.units[key] = (sig, sorted(files))
         new.files.update(files)
         summary.written += written
         summary.unchanged += unchanged
-    writer = Writer(root, old.files)
+    writer = Writer(root, state.old.files)
     _singles(state, writer)
     summary.removed = _stale(state, writer, new)
     new.files.update(writer.files)

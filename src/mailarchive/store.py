@@ -100,15 +100,23 @@ class Store:
                 raise StoreError(f"{self.folder}: cannot create the archive folder "
                                  f"({error.strerror})") from error
         try:
-            self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
+                                      timeout=30)
+            self._prepare()
         except sqlite3.Error as error:
             raise StoreError(f"{path}: not a usable archive database ({error})") from error
+        self._next_num: dict[int, int] = {}
+
+    def _prepare(self) -> None:
+        """Set the connection up; create the schema only in a new archive, so that readers
+        (the web server) never write and never wait for an import's lock."""
         self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA foreign_keys=OFF")
+        found = self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone()
+        if found and self.db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone():
+            return
+        self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(resources.files("mailarchive").joinpath("schema.sql").read_text())
         self.db.execute("INSERT OR IGNORE INTO meta VALUES ('format', ?)", (FORMAT_VERSION,))
-        self._next_num: dict[int, int] = {}
 
     def close(self) -> None:
         self.db.close()
@@ -132,11 +140,11 @@ class Store:
     # lists ------------------------------------------------------------------------------------
 
     def ensure_list(self, name: str, title: str | None = None, address: str | None = None,
-                    subject_prefix: str | None = None) -> ListInfo:
+                    subject_prefix: str | None = None, obfuscate: bool | None = None) -> ListInfo:
         """The list called `name`, created if new; given settings replace the stored ones."""
         self.db.execute("INSERT OR IGNORE INTO lists (name, title) VALUES (?, ?)", (name, name))
         for column, value in (("title", title), ("address", address),
-                              ("subject_prefix", subject_prefix)):
+                              ("subject_prefix", subject_prefix), ("obfuscate", obfuscate)):
             if value is not None:
                 self.db.execute(f"UPDATE lists SET {column} = ? WHERE name = ?", (value, name))
         found = self.get_list(name)
@@ -265,6 +273,7 @@ class Store:
         return [to_row(r) for r in rows]
 
     def iter_messages(self, mlist: ListInfo) -> Iterator[MessageRow]:
+        """Every message of a list by number, tombstones included (for checks and tools)."""
         rows = self.db.execute(f"SELECT {COLUMNS} FROM messages WHERE list_id = ? ORDER BY num",
                                (mlist.id,))
         for row in rows:
@@ -330,7 +339,7 @@ class Store:
         return int(row[0])
 
     def messages_by_date(self, mlist: ListInfo) -> list[MessageRow]:
-        """Every message of a list that is not removed, by date then number (for whole-list work)."""
+        """Every message of a list not removed, by date then number (for whole-list work)."""
         rows = self.db.execute(f"SELECT {COLUMNS} FROM messages WHERE list_id = ? AND removed IS "
                                "NULL ORDER BY date, num", (mlist.id,))
         return [to_row(r) for r in rows]

@@ -22,7 +22,7 @@ _UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\ud
 _TRAILING = ".,;:!?'\")]}>*"
 _PATCH_START = re.compile(r"(diff -|diff --git |Index: \S|--- \S)")
 _LIST_ITEM = re.compile(r"\s*([-*+•]|\d{1,3}[.)])\s")
-_CODE_CHARS = "{}[]<>=_/\\|;#$%^&*~@+`"
+_CODE_CHARS = re.compile(r"[{}\[\]<>=_/\\|;#$%^&*~@+`]")
 _IDENTIFIER = re.compile(r"[A-Za-z_][./_:][A-Za-z_]|\w\(")
 _BRACKETS = re.compile(r"<\s*>")
 REL = "nofollow noopener noreferrer"
@@ -295,7 +295,7 @@ def _prose_html(lines: list[str], hide: bool, flowed: bool) -> str:
 def _prose(para: list[str]) -> bool:
     """Sentences, not commands, logs or code: few code characters, no dotted or slashed words."""
     text = _BRACKETS.sub("", _TOKENS.sub("", " ".join(para)))
-    score = sum(text.count(c) for c in _CODE_CHARS) + 2 * len(_IDENTIFIER.findall(text))
+    score = len(_CODE_CHARS.findall(text)) + 2 * len(_IDENTIFIER.findall(text))
     return score <= max(2, 0.03 * len(text)) and all(len(w) <= 40 for w in text.split())
 
 

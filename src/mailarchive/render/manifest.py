@@ -7,7 +7,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 MANIFEST = ".mailarchive-export.json"
 FORMAT = 1
@@ -56,52 +56,59 @@ class Writer:
     unchanged: int = 0
     _dirs: set[str] = field(default_factory=set)
 
+    @property
+    def top(self) -> str:
+        return str(self.root)
+
     def put(self, path: str, data: bytes) -> None:
         full = self.full(path)
         hashed = digest(data)
         self.files[path] = hashed
-        if self.old.get(path) == hashed and full.is_file():
+        if self.old.get(path) == hashed and os.path.isfile(full):
             self.unchanged += 1
             return
-        self._ensure_dir(full.parent)
+        self._ensure_dir(os.path.dirname(full))
         fd = os.open(full, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0),
                      0o644)
         with os.fdopen(fd, "wb") as out:
             out.write(data)
         self.written += 1
 
-    def full(self, path: str) -> Path:
-        pure = PurePosixPath(path)
-        if (not path or pure.is_absolute() or "\\" in path or "\x00" in path
+    def full(self, path: str) -> str:
+        if (not path or path.startswith("/") or "\\" in path or "\x00" in path
                 or any(p in ("", ".", "..") for p in path.split("/"))):
             raise UnsafePath(path)
-        return self.root / pure
+        return os.path.join(self.top, path)
 
-    def _ensure_dir(self, folder: Path) -> None:
+    def _ensure_dir(self, folder: str) -> None:
         """Create `folder` under root one level at a time, refusing to pass through a symlink."""
-        if str(folder) in self._dirs:
+        if folder in self._dirs:
             return
-        current = self.root
-        for part in folder.relative_to(self.root).parts:
-            current = current / part
-            if str(current) in self._dirs:
+        current = self.top
+        for part in os.path.relpath(folder, self.top).split(os.sep):
+            current = os.path.join(current, part)
+            if current in self._dirs:
                 continue
-            if current.is_symlink():
+            if os.path.islink(current):
                 raise UnsafePath(f"{current} is a symbolic link; not writing through it")
-            current.mkdir(exist_ok=True)
-            self._dirs.add(str(current))
-        self._dirs.add(str(folder))
+            try:
+                os.mkdir(current)
+            except FileExistsError:  # made by another worker, or an earlier run
+                if not os.path.isdir(current):
+                    raise
+            self._dirs.add(current)
 
     def remove(self, path: str) -> None:
-        """Delete a file an earlier export wrote that nothing produces any more."""
+        """Delete a file an earlier export wrote that nothing produces any more (and any folder
+        that leaves empty)."""
         full = self.full(path)
-        real = os.path.realpath(full.parent)
-        top = os.path.realpath(self.root)
-        if not (real == top or real.startswith(top + os.sep)) or not full.is_file():
+        real = os.path.realpath(os.path.dirname(full))
+        top = os.path.realpath(self.top)
+        if not (real == top or real.startswith(top + os.sep)) or not os.path.isfile(full):
             return
-        full.unlink()
-        folder = full.parent
-        while folder != self.root and not any(folder.iterdir()):
-            folder.rmdir()
-            self._dirs.discard(str(folder))
-            folder = folder.parent
+        os.unlink(full)
+        folder = os.path.dirname(full)
+        while folder != self.top and not os.listdir(folder):
+            os.rmdir(folder)
+            self._dirs.discard(folder)
+            folder = os.path.dirname(folder)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
@@ -80,4 +81,23 @@ def error_html(here: str, heading: str, explanation: str) -> str:
 
 
 def redirect_html(here: str, target: str) -> str:
-    return render("redirect.html", here, target=target)
+    """A page that sends the browser on to `target` (for static files that moved)."""
+    link = html.escape(urls.relative(here, target))
+    return _REDIRECT.format(link=link)
+
+
+# written for every Message-ID in an export: plain formatting is many times faster than Jinja
+_REDIRECT = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="refresh" content="0; url={link}">
+<link rel="canonical" href="{link}">
+<title>Moved</title>
+</head>
+<body>
+<main><p>This page is now at <a href="{link}">{link}</a>.</p></main>
+</body>
+</html>
+"""
