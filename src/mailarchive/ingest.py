@@ -46,8 +46,11 @@ class Prepared:
 def prepare(raw: RawMessage, subject_prefix: str = "", now: float | None = None,
             limits: Limits = DEFAULT_LIMITS) -> Prepared:
     parsed = parse_safely(raw.data, raw.envelope, now, limits)
+    doc = document(parsed, strip_prefix(parsed.subject, subject_prefix))
+    for part in parsed.parts:
+        part.text = ""  # already in `doc`; not shipped back from the worker twice
     return Prepared(parsed, hashlib.sha256(raw.data).digest(), pack(raw.data), len(raw.data),
-                    raw.envelope, document(parsed, strip_prefix(parsed.subject, subject_prefix)))
+                    raw.envelope, doc)
 
 
 def _prepare_all(job: tuple[list[RawMessage], str, Limits]) -> list[Prepared]:
