@@ -4,23 +4,40 @@ from __future__ import annotations
 
 import re
 
-_ANGLED = re.compile(r"<([^<>\s]{1,995})>")
-_BARE = re.compile(r"[^<>\s,;\"]+@[^<>\s,;\"]+")
+_ANGLED = re.compile(r"<([^<>]{1,995})>")
+_SPACE = re.compile(r"\s+")
+_BARE = re.compile(r"[^<>\s,;\"]+@[^<>\s,;\"]+\Z")
 MAX_REFERENCES = 200
 SYNTHETIC_DOMAIN = "synthetic.mailarchive.invalid"
 
 
+def _ids(value: str) -> list[str]:
+    """The ids in angle brackets, with folding whitespace inside them removed (as notmuch does)."""
+    found = (_SPACE.sub("", m.group(1)) for m in _ANGLED.finditer(value))
+    return [i for i in found if i]
+
+
 def normalize(value: str | None) -> str | None:
-    """The bracket-less Message-ID in a header value, or None when there is none."""
+    """The bracket-less Message-ID in a Message-ID header, or None when there is none."""
     if not value:
         return None
-    match = _ANGLED.search(value)
-    if match:
-        return match.group(1)
-    match = _BARE.search(value)
-    if match:
-        return match.group(0)[:995]
-    return None
+    ids = _ids(value)
+    if ids:
+        return ids[0]
+    bare = value.strip()
+    return bare[:995] if _BARE.match(bare) else None
+
+
+def in_reply_to(value: str | None) -> str | None:
+    """The id an In-Reply-To header names: the last bracketed one, since some mailers write
+    'Message from Name <address> of DATE <id>'; free text without brackets names nothing."""
+    if not value:
+        return None
+    ids = _ids(value)
+    if ids:
+        return ids[-1]
+    bare = value.strip()
+    return bare[:995] if _BARE.match(bare) else None
 
 
 def references(value: str | None, limit: int = MAX_REFERENCES) -> list[str]:
@@ -28,11 +45,10 @@ def references(value: str | None, limit: int = MAX_REFERENCES) -> list[str]:
     if not value:
         return []
     seen: dict[str, None] = {}
-    for match in _ANGLED.finditer(value):
-        seen.pop(match.group(1), None)
-        seen[match.group(1)] = None
-    ids = list(seen)
-    return ids[-limit:]
+    for ref in _ids(value):
+        seen.pop(ref, None)
+        seen[ref] = None
+    return list(seen)[-limit:]
 
 
 def synthetic(digest_hex: str) -> str:

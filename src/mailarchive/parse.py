@@ -202,7 +202,7 @@ def parse(
     return ParsedMessage(
         message_id=mid,
         synthetic_id=msgid.normalize(headers.get("message-id")) is None,
-        in_reply_to=msgid.normalize(headers.get("in-reply-to")),
+        in_reply_to=msgid.in_reply_to(headers.get("in-reply-to")),
         references=msgid.references(headers.get("references")),
         subject=header_text(headers.get("subject")),
         from_name=name,

@@ -1,0 +1,34 @@
+"""Message-ID reading, on the shapes real mail has (cases found comparing with notmuch)."""
+
+from __future__ import annotations
+
+from mailarchive import msgid
+
+
+def test_normalize() -> None:
+    assert msgid.normalize("<a@b>") == "a@b"
+    assert msgid.normalize("  a@b  ") == "a@b"
+    assert msgid.normalize("junk") is None
+    assert msgid.normalize("") is None
+
+
+def test_in_reply_to_takes_the_last_bracketed_id() -> None:
+    value = 'Message from Chip <chip@example.edu>\n   of "Fri, 25 Apr 2003." <id.1@example.edu>'
+    assert msgid.in_reply_to(value) == "id.1@example.edu"
+    assert msgid.in_reply_to("<x@y> (from someone)") == "x@y"
+
+
+def test_in_reply_to_free_text_names_nothing() -> None:
+    assert msgid.in_reply_to("hjl@lucon.org's message of Mon, 5 May") is None
+    assert msgid.in_reply_to("x@y") == "x@y"
+
+
+def test_folded_ids_lose_their_whitespace() -> None:
+    refs = "<Pine.LNX.3.95.980513@lager.engsoc.carl\n eton.ca> <b@c>"
+    assert msgid.references(refs) == ["Pine.LNX.3.95.980513@lager.engsoc.carleton.ca", "b@c"]
+
+
+def test_references_dedupe_keep_last_position_and_limit() -> None:
+    assert msgid.references("<a@x> <b@x> <a@x>") == ["b@x", "a@x"]
+    many = " ".join(f"<m{i}@x>" for i in range(500))
+    assert msgid.references(many) == [f"m{i}@x" for i in range(300, 500)]
