@@ -18,6 +18,7 @@ from mailarchive.ingest import ingest
 from mailarchive.model import RawMessage
 from mailarchive.render import months
 from mailarchive.render.body import parts_of
+from mailarchive.render.downloads import public_raw
 from mailarchive.sources.mbox import read_mbox
 from mailarchive.store import Store
 from mailarchive.web import PAGE_CSP, create_app
@@ -152,10 +153,11 @@ def test_mbox_downloads_give_back_the_original_bytes(client: TestClient, store: 
         assert response.headers["content-type"] == "application/gzip"
         assert response.headers["content-disposition"].startswith("attachment;")
         rows = store.month_messages(mlist, month)
-        assert _unpack(response.content) == [store.raw(row) for row in rows]
+        assert _unpack(response.content) == [public_raw(store.raw(row), mlist.obfuscate)
+                                             for row in rows]
     thread = client.get(f"/{name}/thread/1.mbox.gz")
     rows = store.thread_messages(mlist, 1)
-    assert _unpack(thread.content) == [store.raw(row) for row in rows]
+    assert _unpack(thread.content) == [public_raw(store.raw(row), mlist.obfuscate) for row in rows]
 
 
 def test_raw_message_is_inert_text(client: TestClient, store: Store, archive: Archive) -> None:
@@ -163,7 +165,7 @@ def test_raw_message_is_inert_text(client: TestClient, store: Store, archive: Ar
     assert mlist is not None
     for row in list(store.iter_messages(mlist))[:10]:
         response = client.get(f"/{mlist.name}/msg{row.num}.eml")
-        assert response.content == store.raw(row)
+        assert response.content == public_raw(store.raw(row), mlist.obfuscate)
         assert response.headers["content-type"].startswith("text/plain; charset=")
         assert response.headers["content-disposition"].startswith("inline;")
         assert "sandbox" in response.headers["content-security-policy"]

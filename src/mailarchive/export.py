@@ -173,11 +173,13 @@ def _thread_unit(state: State, data: ListData, thread_id: int, writer: Writer) -
     for row in rows:
         parts, payloads = parts_and_payloads(raws[row.num])
         bodies[row.num] = parts
-        writer.put(urls.file_of(urls.raw(info.name, row.num)), raws[row.num])
+        writer.put(urls.file_of(urls.raw(info.name, row.num)),
+                   downloads.public_raw(raws[row.num], info.obfuscate))
         for part in parts:
             if part.kind == "attachment":
                 target = urls.attachment(info.name, row.num, part.index, filename_of(part))
-                writer.put(urls.file_of(target), payloads[part.index])
+                writer.put(urls.file_of(target),
+                           downloads.public_attachment(part, payloads[part.index], info.obfuscate))
         copies = state.copies.get(row.message_id, [])
         page = views.message_html(info, row, parts, nav(info, row, data.around(row), tree, copies))
         writer.put(urls.file_of(urls.message(info.name, row.num)), page.encode("utf-8", "replace"))
@@ -187,7 +189,7 @@ def _thread_unit(state: State, data: ListData, thread_id: int, writer: Writer) -
             writer.put(urls.file_of(stub), html.encode("utf-8", "replace"))
     page = views.thread_html(info, thread_id, rows, bodies, tree)
     writer.put(urls.file_of(urls.thread(info.name, thread_id)), page.encode("utf-8", "replace"))
-    mbox = b"".join(downloads.mbox_gz(rows, lambda r: raws[r.num]))
+    mbox = b"".join(downloads.mbox_gz(rows, lambda r: raws[r.num], info.obfuscate))
     writer.put(urls.file_of(urls.thread_mbox(info.name, thread_id)), mbox)
 
 
@@ -203,7 +205,7 @@ def _month_unit(state: State, data: ListData, month: str, writer: Writer) -> Non
             html = views.month_html(info, view)
             writer.put(urls.file_of(urls.month(info.name, month, order, number)),
                        html.encode("utf-8", "replace"))
-    mbox = b"".join(downloads.mbox_gz(rows, state.store().raw))
+    mbox = b"".join(downloads.mbox_gz(rows, state.store().raw, info.obfuscate))
     writer.put(urls.file_of(urls.month_mbox(info.name, month)), mbox)
 
 

@@ -21,6 +21,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mailarchive import web_search
 from mailarchive.render import downloads, urls, views
 from mailarchive.render.body import filename_of
 from mailarchive.render.site import Gone, Moved, NotFound, Site
@@ -101,6 +102,7 @@ def create_app(folder: str | Path) -> Starlette:
         Mount("/-/static", StaticFiles(packages=[("mailarchive.render", "static")]),
               name="static"),
         Route("/mid/{mid:path}", handlers.mid),
+        *web_search.routes(folder, stores.get),
         Route("/{name}", handlers.add_slash),
         Route("/{name}/", handlers.list_page),
         Route("/{name}/feed.atom", handlers.feed),
@@ -120,6 +122,7 @@ def create_app(folder: str | Path) -> Starlette:
     }
     app = Starlette(routes=routes, exception_handlers=handlers_for)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(web_search.Searchable)
     return app
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from contextvars import ContextVar
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -13,6 +14,8 @@ from mailarchive.render import urls
 
 SITE_NAME = "Mail archives"
 STATIC_FILES = ("app.css",)
+SEARCHABLE: ContextVar[bool] = ContextVar("searchable", default=False)
+"""Set by the server (which has /search) around each request; the static export has no search."""
 
 ENV = Environment(
     loader=PackageLoader("mailarchive.render", "templates"),
@@ -39,6 +42,7 @@ def css_target() -> str:
 def render(template: str, here: str, **context: Any) -> str:
     """Template `template` as the page at site path `here` (its links are made relative to it)."""
     context.setdefault("crumbs", [])
+    context.setdefault("searchable", SEARCHABLE.get())
     return ENV.get_template(template).render(
         url=lambda target: urls.relative(here, target), here=here, css=css_target(),
         site_name=SITE_NAME, **context)

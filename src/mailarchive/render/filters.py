@@ -14,10 +14,13 @@ from functools import lru_cache
 
 from markupsafe import Markup
 
-_ADDRESS = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})+"
+_ATOM = r"A-Za-z0-9!#$%&'*+/=?^_`{|}~.-"
+# an address: tried once per run of address characters, never backtracking into it (linear time
+# on hostile text); a run longer than 64 characters is hidden whole
+ADDRESS = rf"(?<![{_ATOM}])[{_ATOM}]++@[A-Za-z0-9-]{{1,63}}(?:\.[A-Za-z0-9-]{{1,63}})+"
 _URL = r"(?:https?|ftp)://[^\s<>\"'`\x00-\x1f\x7f]+"
-_TOKENS = re.compile(f"(?P<url>{_URL})|(?P<addr>{_ADDRESS})")
-_ADDRESS_ONLY = re.compile(_ADDRESS)
+_TOKENS = re.compile(f"(?P<url>{_URL})|(?P<addr>{ADDRESS})")
+_ADDRESS_ONLY = re.compile(ADDRESS)
 _UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
 _TRAILING = ".,;:!?'\")]}>*"
 _PATCH_START = re.compile(r"(diff -|diff --git |Index: \S|--- \S)")

@@ -41,6 +41,9 @@ _IMG = re.compile(r"<img\b([^<>]*)>")
 _ALT = re.compile(r'\balt="([^"]*)"')
 _SRC = re.compile(r'\bsrc="')
 _ABSOLUTE = ("http:", "https:", "mailto:")
+MAX_NESTING = 100  # elements nested deeper are dropped, their text kept
+_TAG = re.compile(r"<(/?)([a-z][a-z0-9]*)[^<>]*>")
+_VOID = frozenset({"br", "hr", "img", "col", "wbr"})
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,7 @@ def sanitize(html: str, images: bool = False, cids: Mapping[str, str] | None = N
         clean(html), tags=set(TAGS), clean_content_tags=set(DROP_WITH_CONTENT),
         attributes=ATTRIBUTES, attribute_filter=_filter(images, cids or {}, blocked, hide),
         url_schemes=set(SCHEMES), link_rel=REL, strip_comments=True)
-    cleaned = _IMG.sub(_placeholder, cleaned)
+    cleaned = _IMG.sub(_placeholder, _flatten(cleaned))
     if hide:
         # nh3's output has every markup character escaped, so this cannot make or break a tag
         cleaned = obfuscate_text(cleaned)
@@ -80,6 +83,28 @@ def _filter(images: bool, cids: Mapping[str, str],
             return None
         return value
     return keep
+
+
+def _flatten(html: str, limit: int = MAX_NESTING) -> str:
+    """nh3's output with elements nested deeper than `limit` dropped (their content kept), so
+    that 10,000 nested <div>s cost a reader's browser no more than a hundred do. nh3 serializes
+    a tree, escaping every `<` and `>` in text and attributes: each tag found here is a real one,
+    and end tags come in the order their elements were opened."""
+    if html.count("<") < limit:
+        return html
+    out: list[str] = []
+    depth = last = 0
+    for tag in _TAG.finditer(html):
+        closing, name = tag.group(1), tag.group(2)
+        if name in _VOID:
+            continue
+        level = depth if closing else depth + 1
+        depth = depth - 1 if closing else depth + 1
+        if level > limit:
+            out.append(html[last:tag.start()])
+            last = tag.end()
+    out.append(html[last:])
+    return "".join(out)
 
 
 def _placeholder(match: re.Match[str]) -> str:

@@ -138,8 +138,9 @@ class Site:
         return feeds.feed_xml(mlist, rows, {r.num: parts_of(self.store.raw(r)) for r in rows})
 
     def raw(self, name: str, num: str) -> bytes:
+        """A message's bytes as a public download (addresses hidden if the list asks)."""
         mlist = self.mlist(name)
-        return self.store.raw(self.row(mlist, num))
+        return downloads.public_raw(self.store.raw(self.row(mlist, num)), mlist.obfuscate)
 
     def attachment(self, name: str, num: str, index: str) -> tuple[Part, bytes]:
         mlist = self.mlist(name)
@@ -148,7 +149,8 @@ class Site:
         found = attachment_of(self.store.raw(row), k) if k is not None else None
         if found is None:
             raise NotFound(f"Message {row.num} of {mlist.name} has no part {index[:20]}.")
-        return found
+        part, data = found
+        return part, downloads.public_attachment(part, data, mlist.obfuscate)
 
     def month_mbox(self, name: str, year: str, mm: str, raw: Callable[[MessageRow], bytes]
                    ) -> Iterator[bytes]:
@@ -156,15 +158,15 @@ class Site:
         rows = self.store.month_messages(mlist, f"{year}-{mm}")
         if not rows:
             raise NotFound(f"The list {mlist.name} has no messages in {year}-{mm}.")
-        return downloads.mbox_gz(rows, raw)
+        return downloads.mbox_gz(rows, raw, mlist.obfuscate)
 
     def thread_mbox(self, name: str, num: str, raw: Callable[[MessageRow], bytes]
                     ) -> Iterator[bytes]:
         try:
-            _, _, rows = self.thread_rows(name, num)
+            mlist, _, rows = self.thread_rows(name, num)
         except Moved as moved:
             raise Moved(urls.thread_mbox(name, moved.number), moved.number) from None
-        return downloads.mbox_gz(rows, raw)
+        return downloads.mbox_gz(rows, raw, mlist.obfuscate)
 
     def mid(self, message_id: str) -> str:
         """Where a Message-ID's first copy lives."""

@@ -31,6 +31,7 @@ _RASTER_OK = frozenset({"png", "jpg", "jpeg", "gif", "webp", "bmp"})
 _WINDOWS = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)),
                       *(f"lpt{i}" for i in range(10))})
 _MID_SAFE = "@!$&'()*+,;=~"
+_FOLDER_UNSAFE = re.compile(r'[/\\<>:"|?*]')
 
 
 def list_ok(name: str) -> bool:
@@ -94,10 +95,12 @@ def attachment(name: str, num: int, index: int, filename: str) -> str:
 
 
 def mid_ok(message_id: str) -> bool:
-    """Whether a Message-ID can also be a folder name in the static export."""
+    """Whether a Message-ID can also be a folder name in the static export, on any system: no
+    path parts, controls, characters Windows reserves, device names or trailing dots."""
     return (0 < len(message_id.encode("utf-8", "replace")) <= 200
-            and not message_id.startswith(".") and "/" not in message_id
-            and "\\" not in message_id and not _CONTROLS.search(message_id))
+            and not message_id.startswith(".") and not message_id.endswith((".", " "))
+            and not _FOLDER_UNSAFE.search(message_id) and not _CONTROLS.search(message_id)
+            and message_id.split(".", 1)[0].lower() not in _WINDOWS)
 
 
 def mid(message_id: str) -> str:

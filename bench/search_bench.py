@@ -1,0 +1,712 @@
+#!/usr/bin/env python3
+"""Search benchmark: mailarchive's FTS5 search at ~1M messages, and against notmuch.
+
+    .venv/bin/python bench/search_bench.py                 # everything (reuses cached work)
+    .venv/bin/python bench/search_bench.py --queries 50    # quicker, fewer queries per kind
+    .venv/bin/python bench/search_bench.py --fresh         # rebuild archives and notmuch db
+
+Work (all cached under bench/out/, git-ignored):
+
+* bench/out/gen/*.mbox          generated mail (bench/gen_corpus.py; 940,000 messages)
+* bench/out/search-archive      mailarchive archive: real linux-mips (60,680) + generated (~1M)
+* bench/out/search-archive-60k  mailarchive archive: the real corpus only
+* bench/out/maildir             the real corpus as a maildir + its notmuch database (.notmuch)
+
+notmuch indexes ~400-800 msg/s here, so notmuch gets the real 60k corpus only: the comparison
+with notmuch is at 60k messages; mailarchive is also reported alone at ~1M.
+
+Latency: each query runs once, in-process, warm page cache. mailarchive: the library call
+``search(store, q, per_page=50)`` (with snippets, as the web page does), and its SQL split into
+the rows statement and the count(*) statement. notmuch: the notmuch2 binding under the system
+Python, ``db.threads(q)`` newest first, the first 50 threads with their authors, subject and
+date read (what ``notmuch search --limit=50`` prints), no process start-up.
+
+Results: printed, written to bench/out/search-results.json and (table) to bench/SEARCH.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import email
+import io
+import json
+import math
+import os
+import random
+import re
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+# bench/profile.py (someone else's) would shadow the standard library's profile module
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+import cProfile  # noqa: E402
+import pstats  # noqa: E402
+
+sys.path.insert(0, str(_HERE))
+
+import gen_corpus  # noqa: E402
+from common import (  # noqa: E402
+    ALL_YEARS,
+    BENCH,
+    LIST,
+    OUT,
+    dir_size,
+    log,
+    mailarchive_bin,
+    mbox_spans,
+    measure,
+    message_bytes,
+    mib,
+    read_span,
+    write_json,
+    write_maildir,
+    yearly_mboxes,
+)
+
+SYSTEM_PYTHON = "/usr/bin/python3"
+KINDS = ("rare word", "common word", "phrase", "from:", "date range", "combined")
+P50_MS, P95_MS, IMPORT_RATE = 20.0, 100.0, 3000.0
+ALPHA = re.compile(r"^[a-z]{3,20}$")
+OPERATORS = {"and", "or", "not", "near", "adj", "xor"}  # query operators for notmuch (any case)
+
+_NM_TIMER = r"""
+import json, sys, time, notmuch2
+from itertools import islice
+db = notmuch2.Database(mode=notmuch2.Database.MODE.READ_ONLY)
+queries = json.load(open(sys.argv[1]))
+budget = float(sys.argv[3])
+out = {}
+for kind, qs in queries.items():
+    times, counts, errors, start = [], [], [], time.perf_counter()
+    for q in qs:
+        t = time.perf_counter()
+        n = 0
+        try:
+            for th in islice(db.threads(q, sort=notmuch2.Database.SORT.NEWEST_FIRST), 50):
+                th.authors; th.subject; th.last; th.matched
+                n += 1
+        except notmuch2.NotmuchError as error:
+            errors.append([q, str(error)])
+            continue
+        times.append(time.perf_counter() - t)
+        counts.append(n)
+        if time.perf_counter() - start > budget:
+            break
+    out[kind] = {"times": times, "results": counts, "errors": errors}
+json.dump(out, open(sys.argv[2], "w"))
+"""
+
+
+# building -------------------------------------------------------------------------------------
+
+def db_sizes(folder: Path) -> dict[str, float]:
+    """Archive DB size and the FTS part (dbstat pages of the fts* tables), in MiB."""
+    path = folder / "mailarchive.sqlite3"
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        rows = db.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name").fetchall()
+        count = db.execute("SELECT count(*) FROM messages").fetchone()[0]
+    finally:
+        db.close()
+    by = {name: size for name, size in rows}
+    fts = sum(s for n, s in by.items() if n.startswith("fts"))
+    raw = sum(s for n, s in by.items() if n == "raw")
+    return {"messages": count, "db_mib": mib(sum(by.values())), "file_mib": mib(dir_size(folder)),
+            "fts_mib": mib(fts), "raw_mib": mib(raw),
+            "tables_mib": {n: round(mib(s), 1)
+                           for n, s in sorted(by.items(), key=lambda x: -x[1])[:12]}}
+
+
+def build_archive(folder: Path, files: list[Path], fresh: bool) -> dict:
+    done = folder.parent / f"{folder.name}.json"
+    if done.exists() and (folder / "mailarchive.sqlite3").exists() and not fresh:
+        log(f"reusing {folder}")
+        return json.loads(done.read_text())
+    if folder.exists():
+        shutil.rmtree(folder)
+    log(f"importing {len(files)} files into {folder}")
+    run = measure([mailarchive_bin(), "import", LIST, *map(str, files), "--archive", str(folder)],
+                  log_to=OUT / f"{folder.name}-import.log")
+    if run.rc != 0:
+        sys.exit(f"import failed: {run.stderr_tail}")
+    sizes = db_sizes(folder)
+    info = {"files": [str(f) for f in files], "wall_s": round(run.wall, 1),
+            "msgs_per_s": round(sizes["messages"] / run.wall, 1),
+            "peak_rss_mib": run.peak_rss_mib, "other_cpu": run.other_cpu, **sizes}
+    done.write_text(json.dumps(info, indent=1))
+    log(f"imported {sizes['messages']} messages in {run.wall:.0f} s "
+        f"({info['msgs_per_s']:.0f} msg/s); fts {sizes['fts_mib']:.0f} MiB")
+    return info
+
+
+def nm_env(folder: Path) -> dict[str, str]:
+    cfg = OUT / "maildir.notmuch-config"
+    cfg.write_text(f"[database]\npath={folder}\n[new]\ntags=\nignore=\n[search]\n"
+                   "exclude_tags=\n[maildir]\nsynchronize_flags=false\n[user]\n"
+                   "name=bench\nprimary_email=bench@example.invalid\n")
+    return {"NOTMUCH_CONFIG": str(cfg)}
+
+
+def build_notmuch(real: list[Path], fresh: bool) -> dict:
+    folder = OUT / "maildir"
+    done = OUT / "maildir.json"
+    if done.exists() and (folder / ".notmuch").exists() and not fresh:
+        log("reusing the notmuch database")
+        return json.loads(done.read_text())
+    spans = [s for path in real for s in mbox_spans(path)]
+    log(f"writing a maildir of {len(spans)} messages (untimed)")
+    write_maildir(spans, folder)
+    log("notmuch new (timed)")
+    run = measure(["notmuch", "new", "--quiet"], env=nm_env(folder),
+                  log_to=OUT / "maildir-notmuch-new.log")
+    if run.rc != 0:
+        sys.exit(f"notmuch new failed: {run.stderr_tail}")
+    count = int(subprocess.run(["notmuch", "count", "*"], env={**os.environ, **nm_env(folder)},
+                               capture_output=True, text=True).stdout.strip() or 0)
+    info = {"files": len(spans), "messages": count, "wall_s": round(run.wall, 1),
+            "msgs_per_s": round(len(spans) / run.wall, 1),
+            "xapian_mib": mib(dir_size(folder / ".notmuch" / "xapian")),
+            "notmuch_dir_mib": mib(dir_size(folder / ".notmuch"))}
+    done.write_text(json.dumps(info, indent=1))
+    log(f"notmuch: {count} messages in {run.wall:.0f} s; xapian {info['xapian_mib']:.0f} MiB")
+    return info
+
+
+# queries --------------------------------------------------------------------------------------
+
+def _surname(name: str) -> str | None:
+    words = [w.lower() for w in re.findall(r"[A-Za-z]+", name)]
+    words = [w for w in words if ALPHA.match(w) and w not in OPERATORS]
+    return words[-1] if words else None
+
+
+def _month_range(rng: random.Random, lo: int, hi: int) -> tuple[datetime.date, datetime.date]:
+    """A random range of 1-3 whole months between two timestamps."""
+    a = datetime.datetime.utcfromtimestamp(lo)
+    b = datetime.datetime.utcfromtimestamp(hi)
+    months = (b.year - a.year) * 12 + b.month - a.month
+    k = rng.randrange(max(1, months - 2))
+    y, m = divmod(a.year * 12 + a.month - 1 + k, 12)
+    start = datetime.date(y, m + 1, 1)
+    y2, m2 = divmod(y * 12 + m + rng.randint(1, 3), 12)
+    end = datetime.date(y2, m2 + 1, 1) - datetime.timedelta(days=1)
+    return start, end
+
+
+def real_phrases(real: list[Path], n: int, rng: random.Random) -> list[str]:
+    """Two adjacent words from the author's own lines of randomly chosen real messages."""
+    spans = [s for path in real for s in mbox_spans(path)]
+    out: list[str] = []
+    seen: set[str] = set()
+    while len(out) < n:
+        msg = email.message_from_bytes(message_bytes(read_span(rng.choice(spans))))
+        try:
+            text = gen_corpus._text(msg)
+        except Exception:
+            continue
+        lines = [ln for ln in text.splitlines()
+                 if ln.strip() and not ln.startswith((">", "+", "-", " ", "\t", "@@", "diff"))]
+        rng.shuffle(lines)
+        for line in lines[:5]:
+            words = line.lower().split()
+            pairs = [(a, b) for a, b in zip(words, words[1:], strict=False)
+                     if ALPHA.match(a) and ALPHA.match(b) and not {a, b} & OPERATORS]
+            if pairs:
+                a, b = rng.choice(pairs)
+                if f"{a} {b}" not in seen:
+                    seen.add(f"{a} {b}")
+                    out.append(f'"{a} {b}"')
+                break
+    return out
+
+
+def query_sets(folder: Path, real: list[Path], n: int, seed: int) -> dict[str, list[str]]:
+    """n queries of each kind, drawn from this archive's vocabulary, senders and dates."""
+    cache = folder.parent / f"{folder.name}-queries-{n}-{seed}.json"
+    if cache.exists():
+        return json.loads(cache.read_text())
+    log(f"drawing {n} queries of each kind from {folder.name}")
+    rng = random.Random(seed)
+    db = sqlite3.connect(f"file:{folder / 'mailarchive.sqlite3'}?mode=ro", uri=True)
+    db.execute("CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, 'fts', 'row')")
+    vocab = [(t, d) for t, d in db.execute("SELECT term, doc FROM temp.vocab")
+             if ALPHA.match(t) and t not in OPERATORS]
+    total = db.execute("SELECT count(*) FROM messages").fetchone()[0]
+    # the 1st..99th percentile of dates (a few messages carry absurd dates)
+    lo, hi = (db.execute("SELECT date FROM messages ORDER BY date LIMIT 1 OFFSET ?",
+                         (int(total * f),)).fetchone()[0] for f in (0.01, 0.99))
+    maxid = db.execute("SELECT max(id) FROM messages").fetchone()[0]
+    rare_hi = max(3, total // 20000)  # at most ~0.005% of the messages (3 at 60k, 50 at 1M)
+    rare = [t for t, d in vocab if 2 <= d <= rare_hi and len(t) >= 5]
+    common = [t for t, d in sorted(vocab, key=lambda x: -x[1])[:300]]
+    qs: dict[str, list[str]] = {"rare word": rng.sample(rare, min(n, len(rare))),
+                                "common word": [rng.choice(common) for _ in range(n)]}
+    qs["phrase"] = real_phrases(real, n, rng)
+
+    def random_message() -> tuple[str, int, str]:
+        while True:
+            row = db.execute("SELECT from_name, from_addr, date, subject FROM messages "
+                             "WHERE id = ?",
+                             (rng.randint(1, maxid),)).fetchone()
+            if row and row[2] > 0:
+                name = _surname(row[0]) or _surname(row[1].split("@")[0])
+                if name:
+                    return name, row[2], row[3]
+    qs["from:"] = [f"from:{random_message()[0]}" for _ in range(n)]
+    qs["date range"] = []
+    for _ in range(n):
+        a, b = _month_range(rng, lo, hi)
+        qs["date range"].append(f"date:{a.isoformat()}..{b.isoformat()}")
+    combined = []
+    while len(combined) < n:
+        name, stamp, subject = random_message()
+        words = [w for w in re.findall(r"[a-z]+", subject.lower())
+                 if len(w) >= 4 and ALPHA.match(w) and w not in OPERATORS]
+        if not words:
+            continue
+        year = datetime.datetime.utcfromtimestamp(stamp).year
+        combined.append(f"{rng.choice(words)} from:{name} date:{year}-01-01..{year}-12-31")
+    qs["combined"] = combined
+    db.close()
+    cache.write_text(json.dumps(qs, indent=1))
+    return qs
+
+
+# timing ---------------------------------------------------------------------------------------
+
+def pct(values: list[float], p: float) -> float | None:
+    if not values:
+        return None
+    s = sorted(values)
+    return s[max(0, math.ceil(p * len(s)) - 1)]
+
+
+def warm(path: Path) -> None:
+    with open(path, "rb") as fh:
+        while fh.read(1 << 24):
+            pass
+
+
+class _TimedCursor:
+    def __init__(self, cur: sqlite3.Cursor, owner: _TimedDB, kind: str, start: float) -> None:
+        self.cur, self.owner, self.kind, self.start = cur, owner, kind, start
+
+    def _done(self, value: object) -> object:
+        self.owner.spent[self.kind] += time.perf_counter() - self.start
+        return value
+
+    def fetchall(self) -> list:
+        return self._done(self.cur.fetchall())  # type: ignore[return-value]
+
+    def fetchone(self) -> object:
+        return self._done(self.cur.fetchone())
+
+    def __iter__(self):  # noqa: ANN204
+        return iter(self.fetchall())  # type: ignore[arg-type]
+
+
+class _TimedDB:
+    """Stands in for Store.db: times each statement (execute + fetch) by its kind, so one run of
+    search() gives the total, the rows statement, the count(*) statement and the rest
+    (snippets: reading and parsing the raw messages)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self.spent = {"rows": 0.0, "count": 0.0, "other": 0.0}
+
+    def execute(self, sql: str, params: object = ()) -> _TimedCursor:
+        kind = ("count" if sql.lstrip().startswith("SELECT count(") else
+                "rows" if "LIMIT ? OFFSET ?" in sql else "other")
+        start = time.perf_counter()
+        return _TimedCursor(self.db.execute(sql, params), self, kind, start)  # type: ignore[arg-type]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.db, name)
+
+
+def time_mailarchive(folder: Path, qs: dict[str, list[str]], budget: float) -> dict:
+    from mailarchive.search import service
+    from mailarchive.store import Store
+
+    warm(folder / "mailarchive.sqlite3")
+    store = Store(folder, create=False)
+    for q in [q for queries in qs.values() for q in queries[-3:]]:  # warm-up, untimed
+        service.search(store, q, per_page=50)
+    timed = _TimedDB(store.db)
+    real_db, store.db = store.db, timed  # type: ignore[assignment]
+    out = {}
+    for kind, queries in qs.items():
+        full, rows_t, count_t, totals = [], [], [], []
+        start = time.perf_counter()
+        for q in queries:
+            timed.spent = {"rows": 0.0, "count": 0.0, "other": 0.0}
+            t = time.perf_counter()
+            res = service.search(store, q, per_page=50)
+            full.append(time.perf_counter() - t)
+            totals.append(res.total)
+            rows_t.append(timed.spent["rows"])
+            count_t.append(timed.spent["count"])
+            if time.perf_counter() - start > budget:
+                log(f"  {kind}: time budget spent after {len(full)} queries")
+                break
+        sql_t = [a + b for a, b in zip(rows_t, count_t, strict=True)]
+        out[kind] = {"n": len(full), "full": full, "sql": sql_t, "rows": rows_t, "count": count_t,
+                     "totals": totals}
+        log(f"  {kind}: n={len(full)} p50 {pct(full, .5) * 1e3:.1f} ms, "
+            f"p95 {pct(full, .95) * 1e3:.1f} ms (sql p50 {pct(sql_t, .5) * 1e3:.1f} ms, "
+            f"count p50 {pct(count_t, .5) * 1e3:.1f} ms)")
+    store.db = real_db
+    store.close()
+    return out
+
+
+def time_notmuch(qs: dict[str, list[str]], budget: float) -> dict:
+    folder = OUT / "maildir"
+    warm_paths = [p for p in (folder / ".notmuch" / "xapian").iterdir() if p.is_file()]
+    for p in warm_paths:
+        warm(p)
+    qfile, rfile = OUT / "nm-queries.json", OUT / "nm-times.json"
+    qfile.write_text(json.dumps(qs))
+    subprocess.run([SYSTEM_PYTHON, "-c", _NM_TIMER, str(qfile), str(rfile), str(budget)],
+                   env={**os.environ, **nm_env(folder)}, check=True)
+    return json.loads(rfile.read_text())
+
+
+def profile_queries(folder: Path, qs: dict[str, list[str]]) -> dict:
+    """EXPLAIN QUERY PLAN for one query of each kind, and a cProfile of the slowest kind."""
+    from mailarchive.search import service
+    from mailarchive.search.fts5 import plan
+    from mailarchive.search.query import parse_query
+    from mailarchive.store import Store
+
+    store = Store(folder, create=False)
+    by_name, _ = service._lists(store)
+    plans = {}
+    for kind, queries in qs.items():
+        body, score, params = service._sql(plan(parse_query(queries[0]), by_name), by_name, None)
+        sql = (f"SELECT {service.MESSAGE_COLUMNS}, {score} AS score, 1 {body} "
+               "ORDER BY score, m.date DESC LIMIT ? OFFSET ?")
+        eqp = store.db.execute("EXPLAIN QUERY PLAN " + sql, (*params, 50, 0)).fetchall()
+        plans[kind] = {"query": queries[0], "plan": [r[-1] for r in eqp]}
+    prof = cProfile.Profile()
+    prof.enable()
+    for q in qs["common word"][:10]:
+        service.search(store, q, per_page=50)
+    prof.disable()
+    buf = io.StringIO()
+    pstats.Stats(prof, stream=buf).sort_stats("cumulative").print_stats(18)
+    store.close()
+    return {"plans": plans, "cprofile_common_word_10": buf.getvalue()}
+
+
+def diagnose(folder: Path, qs: dict[str, list[str]], n: int = 25) -> dict:
+    """Median ms of today's statements against cheaper alternatives (proposals for
+    src/mailarchive/search/), on the first n queries of the slow kinds."""
+    from mailarchive.search import service
+    from mailarchive.search.fts5 import WEIGHTS, plan
+    from mailarchive.search.query import parse_query
+    from mailarchive.store import Store
+
+    store = Store(folder, create=False)
+    db = store.db
+    by_name, _ = service._lists(store)
+
+    def run(sql: str, params: object) -> tuple[float, list]:
+        t = time.perf_counter()
+        rows = db.execute(sql, params).fetchall()  # type: ignore[arg-type]
+        return (time.perf_counter() - t) * 1e3, rows
+
+    def med(values: list[float]) -> float:
+        return round(pct(values, .5) or 0.0, 2)
+
+    out: dict[str, dict] = {}
+    for kind in ("common word", "from:", "phrase"):
+        col: dict[str, list[float]] = {k: [] for k in (
+            "rows_now", "rows_fts_top500_then_join", "bm25_newest_5000_rowids", "count_now",
+            "count_fts_only", "count_capped_1001")}
+        same = 0
+        for q in qs[kind][:n]:
+            body, score, params = service._sql(plan(parse_query(q), by_name), by_name, None)
+            match = params[0]
+            a, ra = run(f"SELECT m.id, {score} AS score {body} ORDER BY score, m.date DESC "
+                        "LIMIT 50", params)
+            now = int(time.time())
+            b, rb = run(f"WITH top AS (SELECT rowid AS id, bm25(fts, {WEIGHTS}) AS s FROM fts "
+                        "WHERE fts MATCH ? ORDER BY s LIMIT 500) SELECT m.id, top.s * (1.0 + 0.25 "
+                        f"/ (1.0 + max(0, {now} - m.date) / 31557600.0)) AS score FROM top JOIN "
+                        "messages m ON m.id = top.id WHERE m.removed IS NULL "
+                        "ORDER BY score, m.date DESC LIMIT 50", (match,))
+            same += [r[0] for r in ra] == [r[0] for r in rb]
+            col["rows_now"].append(a)
+            col["rows_fts_top500_then_join"].append(b)
+            col["bm25_newest_5000_rowids"].append(run(
+                f"SELECT rowid, bm25(fts, {WEIGHTS}) FROM fts WHERE fts MATCH ? "
+                "ORDER BY rowid DESC LIMIT 5000", (match,))[0])
+            col["count_now"].append(run(f"SELECT count(*) {body}", params)[0])
+            col["count_fts_only"].append(run("SELECT count(*) FROM fts WHERE fts MATCH ?",
+                                             (match,))[0])
+            col["count_capped_1001"].append(run(
+                "SELECT count(*) FROM (SELECT 1 FROM fts WHERE fts MATCH ? LIMIT 1001)",
+                (match,))[0])
+        out[kind] = {k: med(v) for k, v in col.items()}
+        out[kind]["top50_identical_two_stage"] = f"{same}/{min(n, len(qs[kind]))}"
+    col = {k: [] for k in ("rows_now", "rows_list_date_index", "count_now",
+                           "count_list_date_index")}
+    same = 0
+    for q in qs["date range"][:n]:
+        body, score, params = service._sql(plan(parse_query(q), by_name), by_name, None)
+        where = ("FROM messages m WHERE m.list_id IN (SELECT id FROM lists) AND m.date >= ? "
+                 "AND m.date < ? AND m.removed IS NULL")
+        a, ra = run(f"SELECT m.id {body} ORDER BY {score}, m.date DESC LIMIT 50", params)
+        b, rb = run(f"SELECT m.id {where} ORDER BY m.date DESC, m.id DESC LIMIT 50", params)
+        same += [r[0] for r in ra] == [r[0] for r in rb]
+        col["rows_now"].append(a)
+        col["rows_list_date_index"].append(b)
+        col["count_now"].append(run(f"SELECT count(*) {body}", params)[0])
+        col["count_list_date_index"].append(run(f"SELECT count(*) {where}", params)[0])
+    out["date range"] = {k: med(v) for k, v in col.items()}
+    out["date range"]["top50_identical"] = f"{same}/{min(n, len(qs['date range']))} (ties)"
+    store.close()
+    return out
+
+
+# web ------------------------------------------------------------------------------------------
+
+def wrk_search(folder: Path, qs: dict[str, list[str]]) -> dict:
+    """/search with wrk (if the web app has such a route)."""
+    if not shutil.which("wrk"):
+        return {"note": "wrk not installed"}
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    py = str(Path(mailarchive_bin()).parent / "python")
+    code = (f"import uvicorn; from mailarchive.web import create_app; "
+            f"uvicorn.run(create_app({str(folder)!r}), host='127.0.0.1', port={port}, "
+            "log_level='warning')")
+    server = subprocess.Popen([py, "-c", code], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/", timeout=2).read()
+                break
+            except urllib.error.HTTPError:
+                break
+            except OSError:
+                time.sleep(0.1)
+        route = None
+        for path in ("/search?q=kernel", f"/{LIST}/search?q=kernel", "/api/search?q=kernel"):
+            try:
+                urllib.request.urlopen(base + path, timeout=30).read()
+                route = path.split("?")[0]
+                break
+            except urllib.error.HTTPError:
+                continue
+        if route is None:
+            return {"note": "the web app has no /search route yet (tried /search, "
+                            f"/{LIST}/search, /api/search): not measured"}
+        typical = qs["rare word"][:20] + qs["phrase"][:20] + qs["from:"][:20] + qs["combined"][:20]
+        lua = OUT / "wrk-search.lua"
+        paths = [route + "?q=" + urllib.parse.quote(q) for q in typical]
+        lua.write_text("paths = {" + ",".join(json.dumps(p) for p in paths) + "}\n"
+                       "i = 0\nrequest = function()\n i = i % #paths + 1\n"
+                       " return wrk.format('GET', paths[i])\nend\n")
+        out = subprocess.run(["wrk", "-t2", "-c8", "-d20s", "-s", str(lua), base],
+                             capture_output=True, text=True).stdout
+        rps = re.search(r"Requests/sec:\s+([0-9.]+)", out)
+        return {"route": route, "rps": float(rps.group(1)) if rps else None, "wrk": out}
+    finally:
+        server.terminate()
+        server.wait()
+
+
+# report ---------------------------------------------------------------------------------------
+
+def ms(x: float | None) -> str:
+    return "-" if x is None else f"{x * 1e3:.1f}"
+
+
+def table(big: dict | None, small: dict, nm: dict | None) -> list[str]:
+    lines = ["| kind | n (1M / 60k / nm) | 1M full p50 / p95 ms | 1M SQL p50 / p95 "
+             "| 1M count(*) p50 "
+             "| 1M target (p50<20, p95<100) | 60k full p50 / p95 | 60k SQL p50 / p95 "
+             "| notmuch 60k p50 / p95 | ratio p50 ma/nm full (SQL) | vs notmuch |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for kind in KINDS:
+        b = big.get(kind) if big else None
+        s = small[kind]
+        n = nm.get(kind) if nm else None
+        cell_b = cell_sql = cell_cnt = target = "-"
+        if b:
+            p50, p95 = pct(b["full"], .5), pct(b["full"], .95)
+            cell_b = f"{ms(p50)} / {ms(p95)}"
+            cell_sql = f"{ms(pct(b['sql'], .5))} / {ms(pct(b['sql'], .95))}"
+            cell_cnt = ms(pct(b["count"], .5))
+            ok = p50 * 1e3 < P50_MS and p95 * 1e3 < P95_MS and b["n"] >= 200
+            target = "PASS" if ok else "FAIL"
+        cell_s = f"{ms(pct(s['full'], .5))} / {ms(pct(s['full'], .95))}"
+        cell_ssql = f"{ms(pct(s['sql'], .5))} / {ms(pct(s['sql'], .95))}"
+        cell_n = ratio = verdict = "-"
+        if n and n["times"]:
+            cell_n = f"{ms(pct(n['times'], .5))} / {ms(pct(n['times'], .95))}"
+            r = pct(s["full"], .5) / pct(n["times"], .5)
+            r_sql = pct(s["sql"], .5) / pct(n["times"], .5)
+            ratio = f"{r:.2f} ({r_sql:.2f})"
+            verdict = "PASS" if r <= 1.0 else "FAIL"
+        nn = f"{b['n'] if b else '-'} / {s['n']} / {len(n['times']) if n else '-'}"
+        lines.append(f"| {kind} | {nn} | {cell_b} | {cell_sql} | {cell_cnt} | {target} | {cell_s} "
+                     f"| {cell_ssql} | {cell_n} | {ratio} | {verdict} |")
+    return lines
+
+
+def summary_lines(results: dict) -> list[str]:
+    small_info, big_info = results["import_60k"], results["import_1m"]
+    nm_info, web = results["notmuch_60k"], results.get("web")
+    info = big_info or small_info
+    lines = [
+        f"- import ({info['messages']} messages): {info['wall_s']} s = "
+        f"**{info['msgs_per_s']:.0f} msg/s** (target ≥ {IMPORT_RATE:.0f}: "
+        f"{'PASS' if info['msgs_per_s'] >= IMPORT_RATE else 'FAIL'}); at 60k: "
+        f"{small_info['msgs_per_s']:.0f} msg/s (other processes' share of the CPU meanwhile: "
+        f"{(info.get('other_cpu') or 0) * 100:.0f}% / "
+        f"{(small_info.get('other_cpu') or 0) * 100:.0f}%)",
+        f"- archive DB at {info['messages']}: {info['db_mib']:.0f} MiB, of which FTS (fts*) "
+        f"**{info['fts_mib']:.0f} MiB**, raw {info['raw_mib']:.0f} MiB; at 60k: DB "
+        f"{small_info['db_mib']:.0f} MiB, FTS **{small_info['fts_mib']:.0f} MiB**",
+    ]
+    if nm_info:
+        r60 = small_info["fts_mib"] / nm_info["xapian_mib"]
+        lines.append(
+            f"- notmuch at 60k ({nm_info['messages']} messages): "
+            f"`notmuch new` {nm_info['wall_s']} s "
+            f"({nm_info['msgs_per_s']:.0f} msg/s), Xapian **{nm_info['xapian_mib']:.0f} MiB**; "
+            f"FTS/Xapian = **{r60:.2f}** (target ≤ 0.5: {'PASS' if r60 <= 0.5 else 'FAIL'})")
+        if big_info:
+            est = nm_info["xapian_mib"] * big_info["messages"] / nm_info["messages"]
+            lines.append(
+                f"- at 1M, against notmuch extrapolated linearly from 60k ({est:.0f} MiB, not "
+                f"measured): FTS/Xapian ≈ {big_info['fts_mib'] / est:.2f}")
+    if web:
+        rps = web.get("rps")
+        verdict = f" (target ≥ 200: {'PASS' if rps >= 200 else 'FAIL'})" if rps else ""
+        lines.append(f"- /search with wrk: {rps or '-'} req/s{verdict} {web.get('note', '')}")
+    return lines
+
+
+def report(results: dict) -> None:
+    rows = table(results["mailarchive_1m"], results["mailarchive_60k"],
+                 results["notmuch_times_60k"])
+    size_lines = summary_lines(results)
+    diag = results.get("diagnosis_1m")
+    if diag:
+        rows = [*rows, "", "Diagnosis at 1M (median ms over 25 queries; alternatives to today's "
+                "statements):", "", "| kind | " + " | ".join(diag["common word"]) + " |",
+                "|---" * (len(diag["common word"]) + 1) + "|"]
+        rows += [f"| {k} | " + " | ".join(str(v) for v in diag[k].values()) + " |"
+                 for k in ("common word", "from:", "phrase")]
+        rows += ["", "| date range | " + " | ".join(diag["date range"]) + " |",
+                 "|---" * (len(diag["date range"]) + 1) + "|",
+                 "| | " + " | ".join(str(v) for v in diag["date range"].values()) + " |"]
+    results["table"], results["summary"] = rows, size_lines
+    write_json(OUT / "search-results.json", results)
+    print("\n".join(size_lines))
+    print()
+    print("\n".join(rows))
+    write_report(rows, size_lines, results)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--gen", type=int, default=940_000, help="generated messages (0: real only)")
+    ap.add_argument("--queries", type=int, default=200, help="queries of each kind")
+    ap.add_argument("--budget", type=float, default=400.0,
+                    help="seconds per kind and archive at most (then the kind stops early)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--fresh", action="store_true", help="rebuild archives and notmuch db")
+    ap.add_argument("--no-notmuch", action="store_true")
+    ap.add_argument("--no-wrk", action="store_true")
+    ap.add_argument("--diagnose", action="store_true",
+                    help="only time the alternative statements at 1M (and re-render)")
+    ap.add_argument("--report", action="store_true",
+                    help="only re-render the table from bench/out/search-results.json")
+    args = ap.parse_args()
+    if args.report or args.diagnose:
+        results = json.loads((OUT / "search-results.json").read_text())
+        if args.diagnose:
+            qs = json.loads((OUT / f"search-archive-queries-{args.queries}-{args.seed}.json")
+                            .read_text())
+            results["diagnosis_1m"] = diagnose(OUT / "search-archive", qs)
+        report(results)
+        return
+    t0 = time.time()
+    real = yearly_mboxes(ALL_YEARS)
+    gen = gen_corpus.generate(args.gen, 100_000, args.seed, os.cpu_count() or 2) if args.gen else []
+    small_info = build_archive(OUT / "search-archive-60k", real, args.fresh)
+    big_info = build_archive(OUT / "search-archive", real + gen, args.fresh) if gen else None
+    nm_info = None if args.no_notmuch else build_notmuch(real, args.fresh)
+
+    results: dict = {"date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                     "command": " ".join(["bench/search_bench.py", *sys.argv[1:]]),
+                     "sqlite": sqlite3.sqlite_version, "cores": os.cpu_count(),
+                     "import_60k": small_info, "import_1m": big_info, "notmuch_60k": nm_info}
+    qs_small = query_sets(OUT / "search-archive-60k", real, args.queries, args.seed)
+    log("timing mailarchive at 60k")
+    small = time_mailarchive(OUT / "search-archive-60k", qs_small, args.budget)
+    nm = None
+    if nm_info:
+        log("timing notmuch at 60k")
+        nm = time_notmuch(qs_small, args.budget)
+        for kind, v in nm.items():
+            log(f"  {kind}: n={len(v['times'])} p50 {ms(pct(v['times'], .5))} ms "
+                f"p95 {ms(pct(v['times'], .95))} ms")
+    big = qs_big = None
+    if big_info:
+        qs_big = query_sets(OUT / "search-archive", real, args.queries, args.seed)
+        log("timing mailarchive at 1M")
+        big = time_mailarchive(OUT / "search-archive", qs_big, args.budget)
+        results["profile_1m"] = profile_queries(OUT / "search-archive", qs_big)
+        results["diagnosis_1m"] = diagnose(OUT / "search-archive", qs_big)
+    web = None
+    if not args.no_wrk:
+        log("wrk on /search")
+        web = wrk_search(OUT / "search-archive" if big_info else OUT / "search-archive-60k",
+                         qs_big or qs_small)
+    results.update({"queries_60k": qs_small, "queries_1m": qs_big, "mailarchive_60k": small,
+                    "mailarchive_1m": big, "notmuch_times_60k": nm, "web": web})
+
+    results["total_seconds"] = round(time.time() - t0)
+    report(results)
+    log(f"done in {time.time() - t0:.0f} s")
+
+
+def write_report(rows: list[str], size_lines: list[str], results: dict) -> None:
+    """Replace the results section of bench/SEARCH.md (between the markers)."""
+    md = BENCH / "SEARCH.md"
+    text = (md.read_text() if md.exists()
+            else "# Search benchmark\n\n<!-- results -->\n<!-- /results -->\n")
+    block = ["<!-- results -->", f"Run {results['date']}: `{results['command']}` "
+             f"({results['total_seconds']} s, SQLite {results['sqlite']}, "
+             f"{results['cores']} cores).",
+             "", *size_lines, "", *rows, "", "<!-- /results -->"]
+    if "<!-- results -->" in text:
+        head, rest = text.split("<!-- results -->", 1)
+        tail = rest.split("<!-- /results -->", 1)[1] if "<!-- /results -->" in rest else ""
+        text = head + "\n".join(block) + tail
+    else:
+        text += "\n" + "\n".join(block) + "\n"
+    md.write_text(text)
+
+
+if __name__ == "__main__":
+    main()
