@@ -221,3 +221,33 @@ def test_words_match_an_independent_scan_of_real_mail(tmp_path: Path) -> None:
         expected = {n for n, words in texts.items() if word in words}
         got = {r.num for r in all_matches(store, word)}
         assert len(got ^ expected) <= len(expected) * 0.02, (word, sorted(got ^ expected)[:10])
+
+
+def test_relevance_ranks_only_the_newest_matches_window(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import mailarchive.search.service as service
+
+    store = Store(tmp_path / "a")
+    mlist = store.ensure_list("l")
+    raws = [RawMessage(f"From: a@x\nSubject: s{i}\nMessage-ID: <w{i}@x>\n\nword {i}\n".encode(),
+                       "t") for i in range(12)]
+    ingest(store, mlist, raws)
+    monkeypatch.setattr(service, "RANK_WINDOW", 5)
+    results = search(store, "word", per_page=100)
+    assert results.total == 12
+    assert sorted(h.message.num for h in results.hits) == [8, 9, 10, 11, 12]
+    assert len(search(store, "word", per_page=100, sort="date").hits) == 12
+
+
+def test_counting_stops_at_the_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import mailarchive.search.service as service
+
+    store = Store(tmp_path / "a")
+    mlist = store.ensure_list("l")
+    ingest(store, mlist, [RawMessage(f"Message-ID: <c{i}@x>\n\nword\n".encode(), "t")
+                          for i in range(7)])
+    assert search(store, "word").total_exact
+    monkeypatch.setattr(service, "COUNT_CAP", 5)
+    capped = search(store, "word")
+    assert (capped.total, capped.total_exact) == (5, False)
+    assert search(store, "word", group=True).total == 5

@@ -116,7 +116,7 @@ def test_an_empty_search_shows_the_form_and_help(client: TestClient) -> None:
 
 def test_api_fields(client: TestClient, store: Store, salon: str) -> None:
     data = api(client, q="prince", list=salon)
-    assert set(data) == {"query", "total", "page", "per_page", "hits"}
+    assert set(data) == {"query", "total", "total_exact", "page", "per_page", "hits"}
     assert (data["query"], data["total"], data["page"], data["per_page"]) == ("prince", 11, 1, 20)
     mlist = store.get_list(salon)
     assert mlist is not None
@@ -280,7 +280,7 @@ def test_fts_syntax_typed_raw_is_searched_as_words(client: TestClient, query: st
         assert response.status_code in (200, 400), (path, response.text[:300])
         if path == "/api/search":
             assert set(response.json()) == ({"error"} if response.status_code == 400 else
-                                            {"query", "total", "page", "per_page", "hits"})
+                                            {"query", "total", "total_exact", "page", "per_page", "hits"})
 
 
 def test_a_search_that_runs_too_long_is_stopped(client: TestClient,

@@ -37,6 +37,7 @@ def results_json(store: Store, results: Results, base: str = "/") -> dict[str, A
     return {
         "query": results.query,
         "total": results.total,
+        "total_exact": results.total_exact,
         "page": results.page,
         "per_page": results.per_page,
         "hits": [hit_json(h, hide.get(h.list_name, True), base) for h in results.hits],

@@ -8,6 +8,7 @@ import unicodedata
 from mailarchive.search.query import And, Node, Not, Or, Phrase, Word
 
 WIDTH = 220
+MAX_TEXT = 64 * 1024  # snippets come from the start of long messages
 
 
 def terms(node: Node) -> list[tuple[str, bool]]:
@@ -29,6 +30,8 @@ def terms(node: Node) -> list[tuple[str, bool]]:
 
 def _plain(text: str) -> str:
     """Lowercase without accents, keeping the length (so offsets map back to the original)."""
+    if text.isascii():
+        return text.lower()
     out = []
     for char in text:
         base = unicodedata.normalize("NFKD", char)[:1] or char
@@ -48,7 +51,7 @@ def _pattern(words: list[tuple[str, bool]]) -> re.Pattern[str] | None:
 
 def snippet(text: str, words: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
     """Up to WIDTH characters of `text` around the first match, as (piece, is_match) pairs."""
-    flat = re.sub(r"\s+", " ", text).strip()
+    flat = re.sub(r"\s+", " ", text[:MAX_TEXT]).strip()
     pattern = _pattern(words)
     plain = _plain(flat)
     first = pattern.search(plain) if pattern else None
