@@ -223,8 +223,7 @@ def test_atom_feed_of_a_search(client: TestClient, salon: str) -> None:
 
 
 def _unpack(data: bytes) -> list[bytes]:
-    lines = io.BytesIO(gzip.decompress(data)).readlines()
-    return [raw.data for raw in read_mbox(lines, "download")]
+    return [raw.data for raw in read_mbox(io.BytesIO(gzip.decompress(data)), "download")]
 
 
 def test_mbox_of_a_search_is_the_matching_messages(client: TestClient, store: Store) -> None:
@@ -279,8 +278,8 @@ def test_fts_syntax_typed_raw_is_searched_as_words(client: TestClient, query: st
         response = client.get(path, params={"q": query})
         assert response.status_code in (200, 400), (path, response.text[:300])
         if path == "/api/search":
-            assert set(response.json()) == ({"error"} if response.status_code == 400 else
-                                            {"query", "total", "total_exact", "page", "per_page", "hits"})
+            fields = {"query", "total", "total_exact", "page", "per_page", "hits"}
+            assert set(response.json()) == ({"error"} if response.status_code == 400 else fields)
 
 
 def test_a_search_that_runs_too_long_is_stopped(client: TestClient,

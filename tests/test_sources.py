@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import lzma
 from pathlib import Path
 
@@ -23,20 +24,20 @@ def mboxrd(*messages: bytes) -> bytes:
 def test_mboxrd_round_trip_is_exact() -> None:
     data = mboxrd(ONE, TWO)
     assert b"\n>From the start\n>>From quoted\n>>>From twice\n" in data
-    got = list(read_mbox(data.splitlines(keepends=True), "x"))
+    got = list(read_mbox(io.BytesIO(data), "x"))
     assert [m.data for m in got] == [ONE, TWO]
     assert got[0].envelope == "a@example.org Mon Jan  6 10:00:00 2025"
 
 
 def test_mboxo_unquotes_only_one_level() -> None:
     data = b"From x Mon Jan  6 10:00:00 2025\nSubject: s\n\n>From a\n>>From b\n"
-    got = list(read_mbox(data.splitlines(keepends=True), "x", "mboxo"))
+    got = list(read_mbox(io.BytesIO(data), "x", "mboxo"))
     assert got[0].data == b"Subject: s\n\nFrom a\n>>From b\n"
 
 
 def test_from_line_inside_paragraph_does_not_split() -> None:
     data = b"From x Mon Jan  6 10:00:00 2025\nSubject: s\n\nline\nFrom here on\n"
-    assert len(list(read_mbox(data.splitlines(keepends=True), "x"))) == 1
+    assert len(list(read_mbox(io.BytesIO(data), "x"))) == 1
 
 
 @pytest.mark.parametrize("suffix,compress", [(".mbox", bytes), (".mbox.gz", gzip.compress),
@@ -62,3 +63,17 @@ def test_maildir_and_eml_folder(tmp_path: Path) -> None:
 def test_missing_source_is_one_clear_error() -> None:
     with pytest.raises(sources.SourceError, match="no such file or folder"):
         sources.check("/nonexistent/list.mbox")
+
+
+def test_chunk_boundaries_and_crlf(monkeypatch: pytest.MonkeyPatch) -> None:
+    import mailarchive.sources.mbox as mbox
+
+    messages = [f"Subject: {i}\n\n{'x' * (i * 7)}\nFrom inside\n".encode() for i in range(60)]
+    data = mboxrd(*messages)
+    for size in (1, 5, 13, 64, 1000):
+        monkeypatch.setattr(mbox, "CHUNK", size)
+        assert [m.data for m in read_mbox(io.BytesIO(data), "x")] == messages
+    crlf = (b"From a Mon Jan  6 10:00:00 2025\r\nS: 1\r\n\r\nbody\r\n\r\n"
+            b"From b Mon Jan  6 1\r\nS: 2\r\n")
+    got = [m.data for m in read_mbox(io.BytesIO(crlf), "x")]
+    assert got == [b"S: 1\r\n\r\nbody\r\n", b"S: 2\r\n"]

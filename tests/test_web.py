@@ -137,8 +137,7 @@ def test_merged_thread_redirects(client: TestClient) -> None:
 
 
 def _unpack(data: bytes) -> list[bytes]:
-    lines = io.BytesIO(gzip.decompress(data)).readlines()
-    return [raw.data for raw in read_mbox(lines, "download")]
+    return [raw.data for raw in read_mbox(io.BytesIO(gzip.decompress(data)), "download")]
 
 
 @pytest.mark.parametrize("name", ["test", "salon"])

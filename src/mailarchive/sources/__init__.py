@@ -58,7 +58,7 @@ def _read_stream(stream: object, origin: str, quoting: str) -> Iterator[RawMessa
     peek = getattr(stream, "peek", None)
     head = peek(5)[:5] if callable(peek) else b""
     if is_mbox_start(head):
-        yield from read_mbox(stream, origin, quoting)  # type: ignore[arg-type]
+        yield from read_mbox(stream, origin, quoting)
     else:
         data = stream.read()  # type: ignore[attr-defined]
         yield RawMessage(data, origin)

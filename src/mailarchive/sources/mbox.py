@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from mailarchive.model import RawMessage
 
-_RD_QUOTED = re.compile(rb"^>+From ")
 QUOTINGS = ("mboxrd", "mboxo", "none")
-
-
-def unquote(line: bytes, quoting: str) -> bytes:
-    """One body line with the mbox's From-quoting taken off."""
-    if line[:1] != b">":
-        return line
-    if quoting == "mboxrd" and _RD_QUOTED.match(line):
-        return line[1:]
-    if quoting == "mboxo" and line.startswith(b">From "):
-        return line[1:]
-    return line
 
 
 def quote_mboxrd(data: bytes) -> bytes:
@@ -29,30 +18,50 @@ def quote_mboxrd(data: bytes) -> bytes:
     return re.sub(rb"(?m)^(>*From )", rb">\1", data)
 
 
-def read_mbox(lines: Iterable[bytes], origin: str, quoting: str = "mboxrd") -> Iterator[RawMessage]:
-    """Messages between From_ lines; a From_ line starts a message only after a blank line."""
-    envelope: bytes | None = None
-    body: list[bytes] = []
-    start = offset = 0
-    blank_before = True
-    for line in lines:
-        if blank_before and line.startswith(b"From "):
-            if envelope is not None:
-                yield _message(envelope, body, f"{origin}:{start}")
-            envelope, body, start = line, [], offset
-        else:
-            body.append(unquote(line, quoting))
-        offset += len(line)
-        blank_before = line == b"\n" or line == b"\r\n"
-    if envelope is not None:
-        yield _message(envelope, body, f"{origin}:{start}")
+_SEPARATOR = re.compile(rb"\n(\r?\n)From ")
+_RD_LINES = re.compile(rb"(?m)^>(>*From )")
+_O_LINES = re.compile(rb"(?m)^>(From )")
+CHUNK = 8 << 20
 
 
-def _message(envelope: bytes, body: list[bytes], origin: str) -> RawMessage:
-    if body and body[-1] in (b"\n", b"\r\n"):
-        body.pop()
-    text = envelope[5:].rstrip(b"\r\n").decode("utf-8", "replace")
-    return RawMessage(b"".join(body), origin, text)
+def unquote_all(data: bytes, quoting: str) -> bytes:
+    """A whole message's body with the mbox's From-quoting taken off."""
+    if b">From " not in data or quoting == "none":
+        return data
+    return (_RD_LINES if quoting == "mboxrd" else _O_LINES).sub(rb"\1", data)
+
+
+def read_mbox(stream: Any, origin: str, quoting: str = "mboxrd") -> Iterator[RawMessage]:
+    """Messages between From_ lines; a From_ line starts a message only after a blank line.
+    Reads big chunks and splits with a regular expression (a per-line loop was the slowest
+    part of a bulk import)."""
+    buffer = b""
+    offset = 0  # file offset of buffer[0]
+    while True:
+        chunk = stream.read(CHUNK)
+        buffer += chunk
+        cut = 0
+        for match in _SEPARATOR.finditer(buffer):
+            if match.start() + 1 > cut:
+                yield _message(buffer[cut:match.start() + 1], f"{origin}:{offset + cut}", quoting)
+                cut = match.end() - 5
+        if not chunk:
+            break
+        buffer, offset = buffer[cut:], offset + cut
+    if buffer[cut:]:
+        last = buffer[cut:]
+        if last.endswith((b"\n\n", b"\n\r\n")):
+            last = last[: -1 if last.endswith(b"\n\n") else -2]
+        yield _message(last, f"{origin}:{offset + cut}", quoting)
+
+
+def _message(block: bytes, origin: str, quoting: str) -> RawMessage:
+    """One block starting with its From_ line and ending before the blank separator line."""
+    newline = block.find(b"\n")
+    if newline < 0:
+        return RawMessage(b"", origin, block[5:].rstrip(b"\r").decode("utf-8", "replace"))
+    envelope = block[5:newline].rstrip(b"\r").decode("utf-8", "replace")
+    return RawMessage(unquote_all(block[newline + 1:], quoting), origin, envelope)
 
 
 def envelope_line(envelope: str | None, sender: str, date: int) -> bytes:
