@@ -31,7 +31,9 @@ PAGES = ["/", "/test/", "/test/2024/05/", "/test/2024/05/?by=date", "/test/2024/
 
 @pytest.fixture(scope="module")
 def client(archive: Archive) -> Iterator[TestClient]:
-    with TestClient(create_app(archive.path), raise_server_exceptions=False) as test_client:
+    # uncached: some tests change rendering settings (page sizes) between requests
+    with TestClient(create_app(archive.path, cache=False),
+                    raise_server_exceptions=False) as test_client:
         yield test_client
 
 

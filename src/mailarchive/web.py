@@ -22,6 +22,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mailarchive import web_search
+from mailarchive.pagecache import PageCache
 from mailarchive.render import downloads, urls, views
 from mailarchive.render.body import filename_of
 from mailarchive.render.site import Gone, Moved, NotFound, Site
@@ -93,8 +94,8 @@ def site_path(request: Request, target: str) -> str:
     return f"{request.scope.get('root_path', '')}/{target}"
 
 
-def create_app(folder: str | Path) -> Starlette:
-    """The ASGI app serving the archive in `folder`."""
+def create_app(folder: str | Path, cache: bool = True) -> Starlette:
+    """The ASGI app serving the archive in `folder` (`cache`: keep rendered pages)."""
     stores = Stores(folder)
     handlers = _Handlers(stores)
     routes = [
@@ -123,6 +124,8 @@ def create_app(folder: str | Path) -> Starlette:
     app = Starlette(routes=routes, exception_handlers=handlers_for)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(web_search.Searchable)
+    if cache:
+        app.add_middleware(PageCache, folder=folder)
     return app
 
 
