@@ -92,3 +92,21 @@ def test_missing_message_id_reimports_as_same_message(tmp_path: Path) -> None:
     assert ingest(store, mlist, raws(anonymous)).present == 1
     row = store.message(mlist, 1)
     assert row is not None and row.synthetic_id
+
+
+def test_compression_dictionary_is_trained_once_and_round_trips(tmp_path: Path) -> None:
+    store = Store(tmp_path / "a")
+    mlist = store.ensure_list("l")
+    first = [mail(f"d{i}@x", f"subject {i}", day=1 + i % 28) for i in range(250)]
+    ingest(store, mlist, raws(*first), workers=2)
+    zdict = store.dictionary()
+    assert zdict is not None and b"Subject: subject" in zdict
+    later = [mail(f"e{i}@x", f"later {i}") for i in range(3)]
+    ingest(store, mlist, raws(*later))
+    assert store.dictionary() == zdict
+    stored = {row.message_id: data for row, data in store.iter_raw(mlist)}
+    assert [stored[f"d{i}@x"] for i in range(250)] == first
+    assert [stored[f"e{i}@x"] for i in range(3)] == later
+    small = Store(tmp_path / "b")
+    ingest(small, small.ensure_list("l"), raws(*later))
+    assert small.dictionary() is None

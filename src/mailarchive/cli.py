@@ -96,6 +96,7 @@ def import_cmd(list_name: str, source: tuple[str, ...], title: str | None, addre
         summary = _import(store, mlist, _raws(source, mbox_quoting), workers, settings().limits)
     except sources.SourceError as error:
         raise click.ClickException(f"{error} (what was read before it is archived)") from error
+    store.checkpoint()
     click.echo(f"{list_name}: {summary.line()}")
 
 

@@ -13,7 +13,7 @@ from multiprocessing.pool import AsyncResult, Pool
 from mailarchive.model import ParsedMessage, RawMessage
 from mailarchive.parse import DEFAULT_LIMITS, Limits, parse_safely
 from mailarchive.search.text import Document, document
-from mailarchive.store import ListInfo, Store, pack
+from mailarchive.store import ListInfo, Store, pack, train_dictionary
 from mailarchive.thread import strip_prefix
 
 CHUNK = 2000
@@ -44,19 +44,22 @@ class Prepared:
 
 
 def prepare(raw: RawMessage, subject_prefix: str = "", now: float | None = None,
-            limits: Limits = DEFAULT_LIMITS) -> Prepared:
+            limits: Limits = DEFAULT_LIMITS, zdict: bytes | None = None) -> Prepared:
     parsed = parse_safely(raw.data, raw.envelope, now, limits)
     doc = document(parsed, strip_prefix(parsed.subject, subject_prefix))
     for part in parsed.parts:
         part.text = ""  # already in `doc`; not shipped back from the worker twice
-    return Prepared(parsed, hashlib.sha256(raw.data).digest(), pack(raw.data), len(raw.data),
+    return Prepared(parsed, hashlib.sha256(raw.data).digest(), pack(raw.data, zdict), len(raw.data),
                     raw.envelope, doc)
 
 
-def _prepare_all(job: tuple[list[RawMessage], str, Limits]) -> list[Prepared]:
-    raws, subject_prefix, limits = job
+Job = tuple[list[RawMessage], str, Limits, bytes | None]
+
+
+def _prepare_all(job: Job) -> list[Prepared]:
+    raws, subject_prefix, limits, zdict = job
     now = time.time()
-    return [prepare(raw, subject_prefix, now, limits) for raw in raws]
+    return [prepare(raw, subject_prefix, now, limits, zdict) for raw in raws]
 
 
 def store_all(store: Store, mlist: ListInfo, prepared: Iterable[Prepared],
@@ -99,13 +102,15 @@ def ingest(store: Store, mlist: ListInfo, raws: Iterable[RawMessage], workers: i
     """Archive every message of `raws` into `mlist`; parsing runs in `workers` processes."""
     summary = Summary()
     seen: set[bytes] = set()
+    zdict = store.dictionary()
     pool = multiprocessing.get_context("fork").Pool(workers) if workers > 0 else None
     pending: AsyncResult[list[Prepared]] | None = None
     try:
         for chunk in _chunks(raws, CHUNK):
             summary.read += len(chunk)
             fresh = _new(store, mlist, chunk, summary, seen)
-            job = _start(pool, (fresh, mlist.subject_prefix, limits))
+            zdict = zdict or _dictionary(store, fresh)
+            job = _start(pool, (fresh, mlist.subject_prefix, limits, zdict))
             if pending is not None:
                 store_all(store, mlist, pending.get(), summary)
             pending = job
@@ -129,13 +134,20 @@ class _Done:
         return self.value
 
 
-def _start(pool: Pool | None,
-           job: tuple[list[RawMessage], str, Limits]) -> AsyncResult[list[Prepared]]:
+def _dictionary(store: Store, fresh: list[RawMessage]) -> bytes | None:
+    """Train the archive's compression dictionary on its first sizeable chunk of mail."""
+    zdict = train_dictionary([raw.data for raw in fresh])
+    if zdict is not None:
+        store.save_dictionary(zdict)
+    return zdict
+
+
+def _start(pool: Pool | None, job: Job) -> AsyncResult[list[Prepared]]:
     if pool is None:
         return _Done(_prepare_all(job))  # type: ignore[return-value]
-    fresh, prefix, limits = job
+    fresh, prefix, limits, zdict = job
     size = max(1, len(fresh) // 16)
-    parts = [(fresh[i:i + size], prefix, limits) for i in range(0, len(fresh), size)]
+    parts = [(fresh[i:i + size], prefix, limits, zdict) for i in range(0, len(fresh), size)]
     return _Flatten(pool.map_async(_prepare_all, parts))  # type: ignore[return-value]
 
 

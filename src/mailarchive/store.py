@@ -21,6 +21,7 @@ from mailarchive.thread import Member, is_reply, normalize_subject, strip_prefix
 DB_NAME = "mailarchive.sqlite3"
 FORMAT_VERSION = "1"
 SUBJECT_WINDOW = 90 * 86400  # how far back a bare "Re: subject" looks for its thread
+DICTIONARY_SAMPLES = 200  # messages an archive needs to train its compression dictionary
 
 
 class StoreError(Exception):
@@ -106,6 +107,7 @@ class Store:
         except sqlite3.Error as error:
             raise StoreError(f"{path}: not a usable archive database ({error})") from error
         self._next_num: dict[int, int] = {}
+        self._dictionaries: dict[int, bytes] = {}
 
     def _prepare(self) -> None:
         """Set the connection up; create the schema only in a new archive, so that readers
@@ -113,6 +115,9 @@ class Store:
         self.db.execute("PRAGMA synchronous=NORMAL")
         found = self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone()
         if found and self.db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone():
+            if not self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'zdicts'").fetchone():
+                self.db.execute("CREATE TABLE zdicts (adler INTEGER PRIMARY KEY, "
+                                "data BLOB NOT NULL)")
             return
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(resources.files("mailarchive").joinpath("schema.sql").read_text())
@@ -120,6 +125,30 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
+
+    def unpack(self, blob: bytes) -> bytes:
+        """Original bytes from `pack`'s output, with or without a dictionary."""
+        if len(blob) < 6 or not blob[1] & 0x20:  # FDICT flag of the zlib header
+            return zlib.decompress(blob)
+        adler = int.from_bytes(blob[2:6], "big")
+        zdict = self._dictionaries.get(adler)
+        if zdict is None:
+            row = self.db.execute("SELECT data FROM zdicts WHERE adler = ?", (adler,)).fetchone()
+            zdict = self._dictionaries[adler] = bytes(row[0])
+        return zlib.decompressobj(zdict=zdict).decompress(blob)
+
+    def dictionary(self) -> bytes | None:
+        """The archive's compression dictionary, if it has trained one."""
+        row = self.db.execute("SELECT data FROM zdicts ORDER BY adler LIMIT 1").fetchone()
+        return bytes(row[0]) if row else None
+
+    def save_dictionary(self, zdict: bytes) -> None:
+        self.db.execute("INSERT OR IGNORE INTO zdicts VALUES (?, ?)",
+                        (zlib.adler32(zdict), zdict))
+
+    def checkpoint(self) -> None:
+        """Fold the write-ahead log back into the database file (after a bulk import)."""
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -250,7 +279,7 @@ class Store:
 
     def raw(self, message: MessageRow) -> bytes:
         row = self.db.execute("SELECT data FROM raw WHERE id = ?", (message.id,)).fetchone()
-        return zlib.decompress(row[0]) if row else b""
+        return self.unpack(row[0]) if row else b""
 
     def message(self, mlist: ListInfo, num: int) -> MessageRow | None:
         row = self.db.execute(f"SELECT {COLUMNS} FROM messages WHERE list_id = ? AND num = ? "
@@ -285,7 +314,7 @@ class Store:
                                "messages m JOIN raw r ON r.id = m.id WHERE m.list_id = ? "
                                "ORDER BY m.num", (mlist.id,))
         for row in rows:
-            yield to_row(row[:-1]), zlib.decompress(row[-1])
+            yield to_row(row[:-1]), self.unpack(row[-1])
 
     def neighbours(self, message: MessageRow) -> tuple[int | None, int | None]:
         """The numbers of the messages just before and after this one by date."""
@@ -349,5 +378,18 @@ def _defects(parsed: ParsedMessage) -> str:
     return json.dumps(parsed.defects, ensure_ascii=False) if parsed.defects else ""
 
 
-def pack(data: bytes) -> bytes:
-    return zlib.compress(data, 3)
+def pack(data: bytes, zdict: bytes | None = None) -> bytes:
+    """Compressed bytes; with the archive's dictionary of typical headers, small mail shrinks
+    by a further fifth (the zlib stream names the dictionary by its Adler-32)."""
+    if zdict is None:
+        return zlib.compress(data, 9)
+    packer = zlib.compressobj(9, zlib.DEFLATED, 15, 9, zlib.Z_DEFAULT_STRATEGY, zdict)
+    return packer.compress(data) + packer.flush()
+
+
+def train_dictionary(samples: list[bytes]) -> bytes | None:
+    """A preset dictionary from the header blocks of an archive's first messages."""
+    if len(samples) < DICTIONARY_SAMPLES:
+        return None
+    heads = b"".join(m.split(b"\n\n", 1)[0] + b"\n" for m in samples[:2000])
+    return heads[-32768:]
