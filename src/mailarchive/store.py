@@ -383,7 +383,7 @@ def pack(data: bytes, zdict: bytes | None = None) -> bytes:
     by a further fifth (the zlib stream names the dictionary by its Adler-32)."""
     if zdict is None:
         return zlib.compress(data, 9)
-    packer = zlib.compressobj(9, zlib.DEFLATED, 15, 9, zlib.Z_DEFAULT_STRATEGY, zdict)
+    packer = zlib.compressobj(6, zlib.DEFLATED, 15, 9, zlib.Z_DEFAULT_STRATEGY, zdict)
     return packer.compress(data) + packer.flush()
 
 
