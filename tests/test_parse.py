@@ -179,3 +179,11 @@ def test_fast_single_part_path_equals_a_full_parse() -> None:
         full = BytesParser(policy=compat32).parsebytes(data)
         assert fast.items() == full.items()
         assert fast.get_payload(decode=True) == full.get_payload(decode=True)
+
+
+def test_8bit_bytes_inside_message_ids_are_decoded_text() -> None:
+    p = parse(b"Message-ID: <\x80a@x>\nReferences: <\xc3\xa9b@x>\nIn-Reply-To: <\xffc@x>\n\nx\n",
+              now=NOW)
+    for value in (p.message_id, *p.references, p.in_reply_to or ""):
+        value.encode("utf-8")  # storable: no lone surrogates
+    assert p.references == ["éb@x"]

@@ -190,7 +190,9 @@ def parse(
     """Everything the archive derives from one message's bytes."""
     message, defects = message_from_bytes(data, limits)
     headers = _headers(message)
-    mid = msgid.normalize(headers.get("message-id"))
+    ids = {name: unescape_8bit(headers.get(name) or "")
+           for name in ("message-id", "in-reply-to", "references")}  # 8-bit bytes in ids too
+    mid = msgid.normalize(ids["message-id"])
     if mid is None:
         mid = msgid.synthetic(digest(data))
     date, offset, source = _date(message, headers, envelope, time.time() if now is None else now)
@@ -201,9 +203,9 @@ def parse(
     defects.extend(_parser_defects(message))
     return ParsedMessage(
         message_id=mid,
-        synthetic_id=msgid.normalize(headers.get("message-id")) is None,
-        in_reply_to=msgid.in_reply_to(headers.get("in-reply-to")),
-        references=msgid.references(headers.get("references")),
+        synthetic_id=msgid.normalize(ids["message-id"]) is None,
+        in_reply_to=msgid.in_reply_to(ids["in-reply-to"]),
+        references=msgid.references(ids["references"]),
         subject=header_text(headers.get("subject")),
         from_name=name,
         from_addr=addr,
