@@ -141,9 +141,21 @@ def profile_serve(archive: Path, work: Path, top: int) -> list[str]:
     months = [m for m, in db.execute("SELECT month FROM messages GROUP BY month ORDER BY "
                                      "count(*), month")]
     db.close()
-    median_month = months[len(months) // 2].replace("-", "/")
-    pages = [("message page", f"/{LIST}/msg{total // 2}.html"),
-             ("month index (median month)", f"/{LIST}/{median_month}/")]
+    # random URLs, so that the server's page cache (if any) mostly misses and the real work shows
+    lua = """%s
+local n = 0
+function setup(thread) n = n + 1; thread:set("seed", n * 7919) end
+function init(args) math.randomseed(seed) end
+request = function() return wrk.format("GET", pick()) end
+"""
+    (work / "random-message.lua").write_text(lua % (
+        f"local function pick() return string.format('/{LIST}/msg%d.html', "
+        f"math.random(1, {total})) end"))
+    (work / "random-month.lua").write_text(lua % (
+        "local paths = {" + ",".join(f'"/{LIST}/{m.replace("-", "/")}/"' for m in months) +
+        "}\nlocal function pick() return paths[math.random(#paths)] end"))
+    pages = [("message page (random)", work / "random-message.lua"),
+             ("month index (random)", work / "random-month.lua")]
     report = []
     proc = subprocess.Popen([PY, "-m", "mailarchive", "serve", "--host", "127.0.0.1", "--port",
                              str(port), "--archive", str(archive)], stdout=subprocess.DEVNULL,
@@ -156,17 +168,18 @@ def profile_serve(archive: Path, work: Path, top: int) -> list[str]:
                 break
             except OSError:
                 time.sleep(0.2)
-        for title, path in pages:
+        for title, script in pages:
             raw = work / f"serve-{title.split()[0]}.raw"
             spy_proc = subprocess.Popen([spy, "record", "-p", str(proc.pid), "-d", "11", "-r",
                                          "200", "-f", "raw", "-o", str(raw), "--nonblocking"],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(0.5)
-            out = subprocess.run(["wrk", "-t2", "-c16", "-d10s", f"http://127.0.0.1:{port}{path}"],
-                                 capture_output=True, text=True).stdout
+            out = subprocess.run(["wrk", "-t2", "-c16", "-d10s", "-s", str(script),
+                                  f"http://127.0.0.1:{port}/"], capture_output=True,
+                                 text=True).stdout
             spy_proc.wait(30)
             rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
-            report += [f"== serve {title} {path}: {rps.group(1) if rps else '?'} req/s "
+            report += [f"== serve {title}: {rps.group(1) if rps else '?'} req/s "
                        "(wrk -t2 -c16 -d10s, sampled by py-spy at 200 Hz) ==",
                        collapse(raw, top) if raw.exists() else "(py-spy wrote nothing)", ""]
     finally:

@@ -320,6 +320,7 @@ class Bench:
             return
         archive = self.ensure_ma()
         total = self.db_query(archive, "SELECT count(*) FROM messages")[0][0]
+        min_num, total_max = self.db_query(archive, "SELECT min(num), max(num) FROM messages")[0]
         num, mid = self.db_query(archive, "SELECT num, message_id FROM messages WHERE num >= ? "
                                  "AND synthetic_id = 0 ORDER BY num LIMIT 1", (total // 2,))[0]
         months = self.db_query(archive, "SELECT month, count(*) FROM messages GROUP BY month "
@@ -328,11 +329,29 @@ class Bench:
         busiest = max(months, key=lambda m: m[1])
         serve: dict[str, object] = {"message": {"num": num, "message_id": mid}}
         if command_exists([self.ma, "serve"]):
-            pages = [("message page", f"/{LIST}/msg{num}.html", MSG_PAGE_RPS),
-                     (f"month index (median month {median_month[0]}, {median_month[1]} msgs)",
+            # one URL again and again (after the first request, a page cache may answer), and
+            # random URLs over the whole archive (what a crawler or many readers do)
+            random_msg = self.work / "wrk-random-message.lua"
+            random_msg.write_text(WRK_RANDOM % (
+                f"local first, last = {min_num}, {total_max}\n"
+                f"local function pick() return string.format('/{LIST}/msg%d.html', "
+                "math.random(first, last)) end\n"))
+            random_month = self.work / "wrk-random-month.lua"
+            random_month.write_text(WRK_RANDOM % (
+                "local paths = {" + ",".join(f'"/{LIST}/{m.replace("-", "/")}/"'
+                                            for m, _n in months) + "}\n"
+                "local function pick() return paths[math.random(#paths)] end\n"))
+            pages = [("message page (one URL)", f"/{LIST}/msg{num}.html", MSG_PAGE_RPS),
+                     (f"message page (random of {total})", f"/{LIST}/msg{num}.html",
+                      MSG_PAGE_RPS, random_msg),
+                     (f"month index (one URL: median month {median_month[0]}, "
+                      f"{median_month[1]} msgs)",
                       f"/{LIST}/{median_month[0].replace('-', '/')}/", MONTH_PAGE_RPS),
-                     (f"month index (busiest month {busiest[0]}, {busiest[1]} msgs)",
-                      f"/{LIST}/{busiest[0].replace('-', '/')}/", MONTH_PAGE_RPS)]
+                     (f"month index (one URL: busiest month {busiest[0]}, {busiest[1]} msgs)",
+                      f"/{LIST}/{busiest[0].replace('-', '/')}/", MONTH_PAGE_RPS),
+                     (f"month index (random of {len(months)} months)",
+                      f"/{LIST}/{median_month[0].replace('-', '/')}/", MONTH_PAGE_RPS,
+                      random_month)]
             port = free_port()
             argv = [self.ma, "serve", "--host", "127.0.0.1", "--port", str(port),
                     "--archive", str(archive)]
@@ -351,7 +370,7 @@ class Bench:
         self.results["serve"] = serve
 
     def wrk_server(self, tool: str, argv: list[str], env: dict[str, str], port: int,
-                   pages: list[tuple[str, str, float | None]]) -> dict[str, object]:
+                   pages: list[tuple]) -> dict[str, object]:
         log(f"serve: starting {tool} on 127.0.0.1:{port}")
         logf = open(self.logs / f"serve-{tool}.log", "wb")
         proc = subprocess.Popen(argv, stdout=logf, stderr=logf, stdin=subprocess.DEVNULL,
@@ -362,7 +381,7 @@ class Bench:
                 out["error"] = f"did not listen on port {port} (exit {proc.poll()})"
                 self.unavailable(tool, "serve", str(out["error"]))
                 return out
-            for title, path, target in pages:
+            for title, path, target, *script in pages:
                 url = f"http://127.0.0.1:{port}{path}"
                 status, size = http_get(url)
                 page: dict[str, object] = {"page": title, "path": path, "status": status,
@@ -373,7 +392,7 @@ class Bench:
                     busy0, _ = cpu_jiffies()
                     cpu0 = tree_cpu_seconds(proc.pid) + own_cpu()
                     t0 = time.perf_counter()
-                    page.update(run_wrk(url, self.args.wrk_seconds))
+                    page.update(run_wrk(url, self.args.wrk_seconds, *script))
                     took = time.perf_counter() - t0
                     busy1, _ = cpu_jiffies()
                     ours = tree_cpu_seconds(proc.pid) + own_cpu() - cpu0
@@ -723,9 +742,19 @@ def http_get(url: str) -> tuple[int, int]:
         return 0, 0
 
 
-def run_wrk(url: str, seconds: int) -> dict[str, object]:
-    out = subprocess.run(["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", url],
-                         capture_output=True, text=True).stdout
+WRK_RANDOM = """-- made by bench/run.py: each request asks for a random page
+%s
+local n = 0
+function setup(thread) n = n + 1; thread:set("seed", n * 7919) end
+function init(args) math.randomseed(seed) end
+request = function() return wrk.format("GET", pick()) end
+"""
+
+
+def run_wrk(url: str, seconds: int, script: Path | None = None) -> dict[str, object]:
+    argv = ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency",
+            *(["-s", str(script)] if script else []), url]
+    out = subprocess.run(argv, capture_output=True, text=True).stdout
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     non = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M)
