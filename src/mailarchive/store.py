@@ -292,8 +292,10 @@ class Store:
         return [to_row(r) for r in rows]
 
     def thread_messages(self, mlist: ListInfo, thread: int) -> list[MessageRow]:
-        rows = self.db.execute(f"SELECT {COLUMNS} FROM messages WHERE list_id = ? AND thread = ?"
-                               " AND removed IS NULL ORDER BY date, num", (mlist.id, thread))
+        # Without statistics SQLite picks messages_date and scans the whole list (19 ms a page).
+        rows = self.db.execute(f"SELECT {COLUMNS} FROM messages INDEXED BY messages_thread "
+                               "WHERE list_id = ? AND thread = ? AND removed IS NULL "
+                               "ORDER BY date, num", (mlist.id, thread))
         return [to_row(r) for r in rows]
 
     def month_messages(self, mlist: ListInfo, month: str) -> list[MessageRow]:
