@@ -200,7 +200,7 @@ def parse(
         defects.append(f"no usable Date header: date taken from {source}")
     name, addr = _first_address(headers.get("from"))
     parts = _parts(message, limits, defects)
-    defects.extend(_parser_defects(message))
+    defects.extend(_defect_text(d) for d in message.defects)
     return ParsedMessage(
         message_id=mid,
         synthetic_id=msgid.normalize(ids["message-id"]) is None,
@@ -298,6 +298,7 @@ def _parts(message: Message, limits: Limits, defects: list[str]) -> list[Part]:
             defects.append(leaf)
             continue
         part = describe(leaf, limits, defects)
+        defects.extend(_defect_text(d) for d in leaf.part.defects)  # decoding adds some
         if part is not None:
             parts.append(part)
     return parts
@@ -362,15 +363,6 @@ def _filename(part: Message) -> str | None:
     if name is None:
         return None
     return header_text(str(name)) or None
-
-
-def _parser_defects(message: Message) -> list[str]:
-    notes: list[str] = []
-    for leaf in walk(message):
-        if isinstance(leaf, Leaf):
-            notes.extend(_defect_text(d) for d in leaf.part.defects)
-    notes.extend(_defect_text(d) for d in message.defects)
-    return notes
 
 
 def _defect_text(defect: object) -> str:

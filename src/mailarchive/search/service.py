@@ -81,16 +81,15 @@ def search(store: Store, text: str, *, list_name: str | None = None, sort: str =
     ranked_body, ranked_params = body, params
     if not by_date:
         ranked_body, ranked_params = _window(store, body, params)
-    columns = MESSAGE_COLUMNS
     if group:
-        inner = f"SELECT {columns}, {score} AS score {ranked_body}"
+        inner = f"SELECT {MESSAGE_COLUMNS}, {score} AS score {ranked_body}"
         order = order.replace("m.", "")
         sql = (f"WITH hits AS MATERIALIZED ({inner}) SELECT *, min(score), count(*) FROM hits "
                "GROUP BY list_id, thread "
                f"ORDER BY {order.replace('score', 'min(score)')} LIMIT ? OFFSET ?")
         total_sql = f"SELECT DISTINCT m.list_id, m.thread {body}"
     else:
-        sql = (f"SELECT {columns}, {score} AS score, 1 {ranked_body} ORDER BY {order} "
+        sql = (f"SELECT {MESSAGE_COLUMNS}, {score} AS score, 1 {ranked_body} ORDER BY {order} "
                "LIMIT ? OFFSET ?")
         total_sql = f"SELECT 1 {body}"
     rows = store.db.execute(sql, (*ranked_params, per_page, (page - 1) * per_page)).fetchall()
@@ -121,8 +120,7 @@ def all_matches(store: Store, text: str, list_name: str | None = None) -> Iterat
     node = parse_query(text)
     by_name, _ = _lists(store)
     body, _score, params = _sql(plan(node, by_name), by_name, list_name)
-    columns = MESSAGE_COLUMNS
-    for row in store.db.execute(f"SELECT {columns} {body} ORDER BY m.date DESC", params):
+    for row in store.db.execute(f"SELECT {MESSAGE_COLUMNS} {body} ORDER BY m.date DESC", params):
         yield to_row(row)
 
 
