@@ -7,19 +7,25 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator
-from typing import IO, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from mailarchive import sources
 from mailarchive.config import Config, ConfigError
 from mailarchive.config import load as load_config
-from mailarchive.ingest import Summary, ingest
-from mailarchive.model import RawMessage
-from mailarchive.parse import Limits
 from mailarchive.sources.mbox import QUOTINGS, envelope_line, quote_mboxrd
 from mailarchive.store import ListInfo, Store, StoreError
 
+if TYPE_CHECKING:
+    from mailarchive.ingest import Summary
+    from mailarchive.model import RawMessage
+    from mailarchive.parse import Limits
+
+# Subcommands import what they need themselves: adding one message must not pay for the
+# renderer, the search service or the parser pool (process start-up is most of its time).
+
+CHECKPOINT_AFTER = 1000
+"""A bulk import folds the write-ahead log into the database; SQLite checkpoints small ones."""
 ARCHIVE_HELP = "The archive folder (default ./archive, or $MAILARCHIVE_ARCHIVE, or the config)."
 
 
@@ -79,13 +85,14 @@ def import_cmd(list_name: str, source: tuple[str, ...], title: str | None, addre
                subject_prefix: str | None, mbox_quoting: str, jobs: int,
                archive: str | None) -> None:
     """Import mbox files (plain, .gz, .xz), maildirs, folders of messages, or - (stdin)."""
+    from mailarchive import sources
+    from mailarchive.names import list_ok
+
     for spec in source:
         try:
             sources.check(spec)
         except sources.SourceError as error:
             raise click.ClickException(str(error)) from error
-    from mailarchive.render.urls import list_ok
-
     if not list_ok(list_name):
         raise click.ClickException(f"{list_name!r} cannot be a list name: use letters, digits, "
                                    "'.', '-' or '_' (up to 64, starting with a letter or digit)")
@@ -96,17 +103,22 @@ def import_cmd(list_name: str, source: tuple[str, ...], title: str | None, addre
         summary = _import(store, mlist, _raws(source, mbox_quoting), workers, settings().limits)
     except sources.SourceError as error:
         raise click.ClickException(f"{error} (what was read before it is archived)") from error
-    store.checkpoint()
+    if summary.added >= CHECKPOINT_AFTER:
+        store.checkpoint()
     click.echo(f"{list_name}: {summary.line()}")
 
 
 def _raws(specs: tuple[str, ...], quoting: str) -> Iterator[RawMessage]:
+    from mailarchive import sources
+
     for spec in specs:
         yield from sources.read(spec, quoting)
 
 
 def _import(store: Store, mlist: ListInfo, raws: Iterator[RawMessage], workers: int,
             limits: Limits) -> Summary:
+    from mailarchive.ingest import ingest
+
     if not sys.stderr.isatty():
         return ingest(store, mlist, raws, workers, limits=limits)
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn

@@ -7,12 +7,12 @@ The file is given by `--config FILE` or `$MAILARCHIVE_CONFIG`; any setting can a
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mailarchive.parse import Limits
+if TYPE_CHECKING:
+    from mailarchive.parse import Limits
 
 
 class ConfigError(Exception):
@@ -46,6 +46,8 @@ class Config:
 
     @property
     def limits(self) -> Limits:
+        from mailarchive.parse import Limits
+
         return Limits(max_depth=self["max_depth"], max_parts=self["max_parts"],
                       max_header_bytes=self["max_header_bytes"],
                       max_text_chars=self["max_text_chars"], time_budget=self["time_budget"])
@@ -85,6 +87,8 @@ def load(path: str | None = None, environ: dict[str, str] | None = None) -> Conf
 
 
 def _read_file(path: Path) -> dict[str, Any]:
+    import tomllib  # only when a file is given (start-up time)
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as error:

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import multiprocessing
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from multiprocessing.pool import AsyncResult, Pool
+from typing import TYPE_CHECKING
 
 from mailarchive.model import ParsedMessage, RawMessage
 from mailarchive.parse import DEFAULT_LIMITS, Limits, parse_safely
 from mailarchive.search.text import Document, document
 from mailarchive.store import ListInfo, Store, pack, train_dictionary
 from mailarchive.thread import strip_prefix
+
+if TYPE_CHECKING:
+    from multiprocessing.pool import AsyncResult, Pool
 
 CHUNK = 2000
 
@@ -103,7 +105,7 @@ def ingest(store: Store, mlist: ListInfo, raws: Iterable[RawMessage], workers: i
     summary = Summary()
     seen: set[bytes] = set()
     zdict = store.dictionary()
-    pool = multiprocessing.get_context("fork").Pool(workers) if workers > 0 else None
+    pool = _pool(workers) if workers > 0 else None
     pending: AsyncResult[list[Prepared]] | None = None
     try:
         for chunk in _chunks(raws, CHUNK):
@@ -122,6 +124,12 @@ def ingest(store: Store, mlist: ListInfo, raws: Iterable[RawMessage], workers: i
         if pool is not None:
             pool.terminate()
     return summary
+
+
+def _pool(workers: int) -> Pool:
+    import multiprocessing  # only bulk imports need it (start-up time of adding one message)
+
+    return multiprocessing.get_context("fork").Pool(workers)
 
 
 class _Done:

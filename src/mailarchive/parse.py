@@ -12,8 +12,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from email.message import Message
-from email.parser import BytesParser
-from email.policy import compat32
+from email.parser import BytesParser  # its default policy is compat32 (the fast one)
 
 from mailarchive import msgid
 from mailarchive.decode import decode_bytes, header_text, unescape_8bit
@@ -63,12 +62,12 @@ def message_from_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> tuple[Me
         defects.append(f"header section over {limits.max_header_bytes} bytes: cut for display")
         data = data[: limits.max_header_bytes] + b"\n\n"
     try:
-        return _fast_single_part(data) or BytesParser(policy=compat32).parsebytes(data), defects
+        return _fast_single_part(data) or BytesParser().parsebytes(data), defects
     except RecursionError:
         defects.append("MIME structure too deeply nested to parse: the body is shown unparsed")
     except Exception as error:  # noqa: BLE001 - the parser must never stop an import
         defects.append(f"the MIME structure could not be parsed ({type(error).__name__})")
-    message = BytesParser(policy=compat32).parsebytes(data, headersonly=True)
+    message = BytesParser().parsebytes(data, headersonly=True)
     message.set_type("text/plain")
     return message, defects
 

@@ -9,7 +9,6 @@ import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +119,8 @@ class Store:
                                 "data BLOB NOT NULL)")
             return
         self.db.execute("PRAGMA journal_mode=WAL")
+        from importlib import resources  # only for a new archive (start-up time)
+
         self.db.executescript(resources.files("mailarchive").joinpath("schema.sql").read_text())
         self.db.execute("INSERT OR IGNORE INTO meta VALUES ('format', ?)", (FORMAT_VERSION,))
 

@@ -13,8 +13,8 @@ import re
 import unicodedata
 from urllib.parse import quote
 
-_LIST_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
-RESERVED = frozenset({"-", "mid", "search", "api", "static", "index.html", "feed.atom"})
+from mailarchive.names import list_ok as list_ok
+
 ORDERS = ("thread", "date", "author")
 MAX_NUM = 10**9
 _NUM = re.compile(r"[0-9]{1,9}\Z")
@@ -32,11 +32,6 @@ _WINDOWS = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)
                       *(f"lpt{i}" for i in range(10))})
 _MID_SAFE = "@!$&'()*+,;=~"
 _FOLDER_UNSAFE = re.compile(r'[/\\<>:"|?*]')
-
-
-def list_ok(name: str) -> bool:
-    """Whether a list name can be a path segment (it comes from the admin, but still)."""
-    return bool(_LIST_NAME.match(name)) and name.lower() not in RESERVED
 
 
 def number(text: str) -> int | None:

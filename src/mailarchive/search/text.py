@@ -5,13 +5,14 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from mailarchive.model import ParsedMessage
 
 # Han, Hiragana, Katakana, Hangul and CJK punctuation: unicode61 would keep a whole run of them
 # as one token, so each character becomes a token of its own (the query side does the same).
-_CJK = re.compile(r"([\u2e80-\u2fdf\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
-                  r"\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f])")
+_CJK_CLASS = (r"([\u2e80-\u2fdf\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
+              r"\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f])")
 _TAG = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.I | re.S)
 _QUOTE = re.compile(r"^\s*(>|\|)")
 MAX_FIELD = 200_000
@@ -35,7 +36,16 @@ class Document:
 
 def segment(text: str) -> str:
     """Text with every CJK character set apart, so that each is a token."""
-    return _CJK.sub(r" \1 ", text) if _CJK.search(text) else text
+    if text.isascii():
+        return text
+    cjk = _cjk()
+    return cjk.sub(r" \1 ", text) if cjk.search(text) else text
+
+
+@cache
+def _cjk() -> re.Pattern[str]:
+    # compiled on first use: the big character class costs milliseconds of every start-up
+    return re.compile(_CJK_CLASS)
 
 
 def html_text(markup: str) -> str:
