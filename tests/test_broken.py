@@ -47,7 +47,7 @@ def test_every_distinct_input_is_stored_with_exact_bytes(archive: Store) -> None
 
 
 @pytest.mark.parametrize("name,note", [
-    ("deep-multipart-1000", "nested"),
+    ("deep-multipart-1000", "nesting deeper than 50 levels"),
     ("deep-rfc822-1000", "nested"),
     ("many-parts-10000", "more than 1000 MIME parts"),
     ("missing-date", "no usable Date header"),

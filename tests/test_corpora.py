@@ -11,6 +11,7 @@ import io
 import lzma
 import mailbox
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,25 @@ def test_fast_header_path_equals_the_stdlib_parse_on_real_mail() -> None:
         assert fast.get_payload() == full.get_payload()
         checked += 1
     assert checked > 4000
+
+
+def test_fast_mailbox_path_equals_parseaddr_on_real_from_headers() -> None:
+    """parse.simple_mailbox must give what email.utils.parseaddr gives, on every real From."""
+    import email.utils
+
+    from mailarchive.decode import unescape_8bit
+    from mailarchive.parse import simple_mailbox
+
+    paths = [CORPORA / "linux-mips" / f"linux-mips-{y}.mbox.xz" for y in (1999, 2009)]
+    paths += [p for name in SMALL for p in corpus_files(name)]
+    taken = 0
+    for raw in (r for p in paths for r in sources.read(str(p))):
+        found = re.search(rb"(?im)^from:[ \t]*(.*(?:\r?\n[ \t].*)*)", raw.data.split(b"\n\n")[0])
+        if found is None:
+            continue
+        text = unescape_8bit(found.group(1).decode("ascii", "surrogateescape")).replace("\n", " ")
+        fast = simple_mailbox(text)
+        if fast is not None:
+            assert fast == email.utils.parseaddr(text), text
+            taken += 1
+    assert taken > 4000

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import email.utils
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailarchive.parse import Limits, parse
+from mailarchive.parse import Limits, parse, simple_mailbox
 
 NOW = 1_800_000_000.0
 
@@ -187,3 +189,52 @@ def test_8bit_bytes_inside_message_ids_are_decoded_text() -> None:
     for value in (p.message_id, *p.references, p.in_reply_to or ""):
         value.encode("utf-8")  # storable: no lone surrogates
     assert p.references == ["éb@x"]
+
+
+_MAILBOX_PIECES = st.sampled_from([
+    "John", "Q.", "Smith", "José", "=?utf-8?q?J=C3=A9?=", " ", "  ", "\t", '"', "\\", "<", ">",
+    "(", ")", "@", ".", ",", ";", ":", "[", "]", "a", "b.c", "x@y", "x@y.org", "<x@y.org>",
+    "(Name)", '"Smith, J"'])
+
+
+@given(st.lists(_MAILBOX_PIECES, max_size=8).map("".join))
+@settings(max_examples=3000)
+def test_simple_mailbox_agrees_with_parseaddr_whenever_it_answers(text: str) -> None:
+    fast = simple_mailbox(text)
+    assert fast is None or fast == email.utils.parseaddr(text)
+
+
+def test_simple_mailbox_takes_the_plain_forms() -> None:
+    assert simple_mailbox("John  Q. Smith <js@x.org>") == ("John Q. Smith", "js@x.org")
+    assert simple_mailbox('"Smith, John" <js@x.org>') == ("Smith, John", "js@x.org")
+    assert simple_mailbox("js@x.org (John Smith)") == ("John Smith", "js@x.org")
+    assert simple_mailbox("<js@x.org>") == ("", "js@x.org")
+    assert simple_mailbox('Jiri "Kasi" Kastner <a@b>') is None  # left to parseaddr
+
+
+def test_simple_mailbox_is_linear_on_hostile_headers() -> None:
+    # each of these makes a regex with nested repetition backtrack for ever
+    for text in ("a" * 100_000, "a " * 50_000, "a." * 50_000 + "@", "x@" + "a." * 50_000 + " (",
+                 "a " * 50_000 + "<x@y", "<" + "a." * 50_000):
+        assert simple_mailbox(text) is None
+
+
+def _nested(depth: int) -> bytes:
+    head = (b"From: a@example.org\nSubject: deep\nMIME-Version: 1.0\n"
+            b'Content-Type: multipart/mixed; boundary="b0"\n\n--b0\n'
+            b"Content-Type: text/plain\n\nthe outer words\n")
+    opening = b"".join(b'--b%d\nContent-Type: multipart/mixed; boundary="b%d"\n\n' % (i, i + 1)
+                       for i in range(depth))
+    inner = b"--b%d\nContent-Type: text/plain\n\nthe inner words\n" % depth
+    closing = b"".join(b"--b%d--\n" % i for i in range(depth, -1, -1))
+    return head + opening + inner + closing
+
+
+def test_nesting_past_the_limit_is_cut_before_the_parser_sees_it() -> None:
+    shallow = parse(_nested(10), now=NOW)
+    assert [p.text.strip() for p in shallow.parts] == ["the outer words", "the inner words"]
+    assert not any("nesting" in d for d in shallow.defects)
+    deep = parse(_nested(3000), now=NOW, limits=Limits(max_depth=20))
+    assert deep.parts[0].text.strip() == "the outer words"
+    assert all("inner" not in p.text for p in deep.parts)
+    assert "MIME nesting deeper than 20 levels: inner parts not shown" in deep.defects
