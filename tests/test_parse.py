@@ -238,3 +238,16 @@ def test_nesting_past_the_limit_is_cut_before_the_parser_sees_it() -> None:
     assert deep.parts[0].text.strip() == "the outer words"
     assert all("inner" not in p.text for p in deep.parts)
     assert "MIME nesting deeper than 20 levels: inner parts not shown" in deep.defects
+
+
+def test_rfc2231_charset_with_nul_bytes_is_kept_as_text() -> None:
+    # found by fuzz/fuzz_message.py: the codec lookup raised ValueError and the page crashed
+    data = (b"From: a@example.org\nSubject: x\nMIME-Version: 1.0\n"
+            b'Content-Type: multipart/mixed; boundary="r"\n\n--r\n'
+            b"Content-Type: application/octet-stream; name*=x-nope\x00\x00'en'report%41.pdf\n\n"
+            b"data\n--r--\n")
+    parsed = parse(data, now=NOW)
+    assert [(p.kind, p.filename) for p in parsed.parts] == [("attachment", None)]
+    from mailarchive.render.body import parts_of
+
+    assert [p.kind for p in parts_of(data)] == ["attachment"]

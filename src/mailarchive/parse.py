@@ -393,8 +393,18 @@ def _type_params(part: Message) -> dict[str, str]:
         return {}
     found: dict[str, str] = {}
     for name, value in (part.get_params(failobj=[]) or [])[1:]:
-        found.setdefault(name.lower(), str(email.utils.collapse_rfc2231_value(value)))
+        found.setdefault(name.lower(), _param_text(value))
     return found
+
+
+def _param_text(value: str | tuple[str, str, str]) -> str:
+    """A parameter's value with its RFC 2231 charset applied. A "charset" with a NUL byte in it
+    makes the codec lookup raise ValueError: the text is then kept as it came, like the stdlib
+    does for an unknown charset."""
+    try:
+        return str(email.utils.collapse_rfc2231_value(value))
+    except ValueError:
+        return email.utils.unquote(value[2] if isinstance(value, tuple) else value)
 
 
 def payload_bytes(part: Message) -> bytes:
