@@ -9,6 +9,7 @@ project.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import itertools
 import os
@@ -44,13 +45,16 @@ def real() -> list[bytes]:
 
 
 def main() -> None:
-    SEEDS.mkdir(parents=True, exist_ok=True)
+    parser = argparse.ArgumentParser(description="Write the fuzzer's seed messages.")
+    parser.add_argument("--into", type=Path, default=SEEDS, help=f"default {SEEDS}")
+    into = parser.parse_args().into
+    into.mkdir(parents=True, exist_ok=True)
     written = 0
     for data in fixtures() + real():
         if len(data) <= MAX_BYTES:
-            (SEEDS / hashlib.sha256(data).hexdigest()[:16]).write_bytes(data)
+            (into / hashlib.sha256(data).hexdigest()[:16]).write_bytes(data)
             written += 1
-    print(f"{SEEDS}: {written} seeds")
+    print(f"{into}: {written} seeds")
 
 
 if __name__ == "__main__":
