@@ -18,6 +18,7 @@ from mailarchive.ingest import ingest
 from mailarchive.model import RawMessage
 from mailarchive.search.query import QueryError
 from mailarchive.search.service import all_matches, search
+from mailarchive.search.text import split_quoted
 from mailarchive.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -251,3 +252,73 @@ def test_counting_stops_at_the_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     capped = search(store, "word")
     assert (capped.total, capped.total_exact) == (5, False)
     assert search(store, "word", group=True).total == 5
+
+
+def _split_by_lines(text: str) -> tuple[str, str]:
+    """split_quoted's meaning, line by line (the reference for its regular expressions)."""
+    own: list[str] = []
+    other: list[str] = []
+    in_signature = False
+    for line in text.splitlines():
+        if line.rstrip() == "--" and line.startswith("--"):
+            in_signature = True
+        (other if in_signature or re.match(r"^\s*(>|\|)", line) else own).append(line)
+    return "\n".join(own), "\n".join(other)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b c", ">", "|", " ", "\t", "--", "-", "\n", "\r\n", "\r",
+                                 "\x0b", "\x1c", "\x85", "\u2028", "\u3000", "é"]),
+                max_size=40).map("".join))
+def test_split_quoted_agrees_with_a_line_by_line_split(text: str) -> None:
+    assert split_quoted(text) == _split_by_lines(text)
+
+
+def test_a_kept_ranking_follows_every_change(tmp_path: Path) -> None:
+    """Rankings are kept between searches: a message added or removed, through this
+    connection or another one (the web server's), shows at once."""
+    reader = Store(tmp_path / "a")
+    mlist = reader.ensure_list("l")
+    ingest(reader, mlist, [RawMessage(build(1, MESSAGES[0]), "x")])
+    assert found(reader, "engine") == {"m1"}
+    writer = Store(tmp_path / "a", create=False)
+    ingest(writer, mlist, [RawMessage(build(2, MESSAGES[1]), "x")])
+    assert found(reader, "engine") == {"m1", "m2"}
+    writer.remove(mlist, 1, "asked")
+    assert found(reader, "engine") == {"m2"}
+    ingest(reader, mlist, [RawMessage(build(7, MESSAGES[6]), "x")])
+    assert found(reader, "engines") == {"m2", "m7"} and found(reader, "engine") == {"m2"}
+    assert search(reader, "engine", page=2, per_page=1).hits == []
+
+
+def test_a_value_computed_while_the_archive_changed_is_not_kept(tmp_path: Path) -> None:
+    from mailarchive.search.kept import Kept
+
+    store, kept = Store(tmp_path / "a"), Kept()
+
+    def meanwhile_a_change() -> int:
+        kept.clear()  # as another connection does when it sees a commit
+        return 1
+
+    assert kept.get(store, ("k",), meanwhile_a_change) == 1
+    assert kept.get(store, ("k",), lambda: 2) == 2
+    assert kept.get(store, ("k",), lambda: 3) == 2
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 1500), st.integers(0, 1500), st.sampled_from([" ", "\n", "\n\n  ", "\t"]))
+def test_snippet_windows_never_split_an_address(before: int, after: int, space: str) -> None:
+    """Only the window around the match is cleaned: it must hide every address in it whole,
+    wherever the window's edges fall."""
+    from functools import partial
+
+    from mailarchive.render.filters import obfuscate_text
+    from mailarchive.search.snippet import snippet
+
+    text = ("filler" + space) * (before // 7) + "some.body@example.org" + space + \
+        "x" * (before % 7) + space + "needle" + space + ("pad" + space) * (after // 4) + \
+        "other.person@example.net" + space + "tail"
+    pieces = snippet(text, [("needle", False)], partial(obfuscate_text, on=True))
+    shown = "".join(piece for piece, _ in pieces)
+    assert ("needle", True) in pieces
+    assert "body@" not in shown and "person@" not in shown and "ody@" not in shown

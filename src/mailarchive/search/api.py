@@ -6,7 +6,7 @@ from typing import Any
 
 from mailarchive.render import urls
 from mailarchive.render.filters import obfuscate_text
-from mailarchive.search.service import Hit, Results
+from mailarchive.search.service import Hit, Results, lists_of
 from mailarchive.store import Store
 
 
@@ -33,7 +33,7 @@ def hit_json(hit: Hit, hide: bool, base: str = "/") -> dict[str, Any]:
 
 
 def results_json(store: Store, results: Results, base: str = "/") -> dict[str, Any]:
-    hide = {m.name: m.obfuscate for m in store.lists()}
+    hide = {m.name: m.obfuscate for m in lists_of(store)}
     return {
         "query": results.query,
         "total": results.total,

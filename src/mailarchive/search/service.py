@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import time
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
-from mailarchive.parse import parse_safely
 from mailarchive.render.filters import obfuscate_text
 from mailarchive.search.fts5 import WEIGHTS, YEAR, Plan, plan
-from mailarchive.search.query import parse_query
-from mailarchive.search.snippet import MAX_TEXT, snippet, terms
-from mailarchive.search.text import html_text, split_quoted
+from mailarchive.search.kept import KEPT
+from mailarchive.search.query import And, DateRange, ListIs, Node, parse_query
+from mailarchive.search.snippet import MAX_TEXT, Pieces, best_snippet, terms
+from mailarchive.search.text import html_text, split_quoted, text_parts
 from mailarchive.store import COLUMNS, ListInfo, MessageRow, Store, to_row
 
 SORTS = ("relevance", "date")
@@ -19,9 +22,15 @@ MESSAGE_COLUMNS = ", ".join(f"m.{c.strip()}" for c in COLUMNS.split(","))
 MAX_PAGE = 1000
 # Relevance ranks the most recently archived matches of a query, at most this many: bm25 over a
 # common word's every match costs seconds at a million messages; the newest matches are cheap.
-RANK_WINDOW = 5000
+RANK_WINDOW = 1000
 # Counting a common word's every match costs more than the search: stop at this many.
-COUNT_CAP = 10_000
+COUNT_CAP = 1000
+MAX_UNION = 100  # lists merged in one statement by _newest_by_list (SQLite allows 500)
+# Snippets read the start of a message: a text part after megabytes of attachments is not worth
+# parsing them for.
+MAX_RAW = 256 * 1024
+
+Rows = list[Any]  # rows of MESSAGE_COLUMNS, score and the thread's number of matches
 
 
 @dataclass(frozen=True)
@@ -64,8 +73,13 @@ def _sql(p: Plan, lists: dict[str, int], scoped: str | None) -> tuple[str, str, 
 
 
 def _lists(store: Store) -> tuple[dict[str, int], dict[int, ListInfo]]:
-    lists = store.lists()
+    lists = lists_of(store)
     return {m.name: m.id for m in lists}, {m.id: m for m in lists}
+
+
+def lists_of(store: Store) -> list[ListInfo]:
+    """The archive's lists (kept until the archive changes: every search needs them)."""
+    return KEPT.get(store, ("lists",), store.lists)
 
 
 def search(store: Store, text: str, *, list_name: str | None = None, sort: str = "relevance",
@@ -74,45 +88,130 @@ def search(store: Store, text: str, *, list_name: str | None = None, sort: str =
     node = parse_query(text)
     by_name, by_id = _lists(store)
     query_plan = plan(node, by_name)
-    body, score, params = _sql(query_plan, by_name, list_name)
-    by_date = sort == "date" or query_plan.match is None
-    order = "m.date DESC, m.id DESC" if by_date else "score, m.date DESC"
     page = max(1, min(page, MAX_PAGE))
-    ranked_body, ranked_params = body, params
-    if not by_date:
-        ranked_body, ranked_params = _window(store, body, params)
+    limit, offset = per_page, (page - 1) * per_page
     if group:
-        inner = f"SELECT {MESSAGE_COLUMNS}, {score} AS score {ranked_body}"
-        order = order.replace("m.", "")
-        sql = (f"WITH hits AS MATERIALIZED ({inner}) SELECT *, min(score), count(*) FROM hits "
-               "GROUP BY list_id, thread "
-               f"ORDER BY {order.replace('score', 'min(score)')} LIMIT ? OFFSET ?")
-        total_sql = f"SELECT DISTINCT m.list_id, m.thread {body}"
+        rows, total = _grouped(store, query_plan, by_name, list_name, sort, limit, offset)
+    elif query_plan.match is not None and sort != "date":
+        rows, total = _ranked(store, query_plan, by_name, list_name, limit, offset,
+                              (text, list_name))
+    elif query_plan.match is None and _dates_only(node) and len(by_id) <= MAX_UNION:
+        rows, total = _newest_by_list(store, query_plan, by_name, list_name, limit, offset)
     else:
-        sql = (f"SELECT {MESSAGE_COLUMNS}, {score} AS score, 1 {ranked_body} ORDER BY {order} "
-               "LIMIT ? OFFSET ?")
-        total_sql = f"SELECT 1 {body}"
-    rows = store.db.execute(sql, (*ranked_params, per_page, (page - 1) * per_page)).fetchall()
-    total = store.db.execute(f"SELECT count(*) FROM ({total_sql} LIMIT {COUNT_CAP + 1})",
-                             params).fetchone()[0]
+        rows, total = _newest(store, query_plan, by_name, list_name, limit, offset)
     words = terms(node)
+    raws = _raws(store, [r[0] for r in rows])
     hits = []
     for r in rows:
         message, mlist = to_row(r), by_id[r[1]]
-        hits.append(Hit(mlist.name, message, _snippet(store, message, words, mlist.obfuscate),
-                        r[-1]))
-    return Results(text, min(int(total), COUNT_CAP), hits, page, per_page,
+        pieces = _snippet(raws.get(message.id, b""), words, mlist.obfuscate)
+        hits.append(Hit(mlist.name, message, pieces, r[-1]))
+    return Results(text, min(total, COUNT_CAP), hits, page, per_page,
                    total_exact=total <= COUNT_CAP)
 
 
-def _window(store: Store, body: str, params: list[object]) -> tuple[str, list[object]]:
-    """The query restricted to the newest RANK_WINDOW text matches (by archive order)."""
-    row = store.db.execute("SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY rowid DESC "
-                           "LIMIT 1 OFFSET ?", (params[0], RANK_WINDOW - 1)).fetchone()
-    if row is None:
+def _count(store: Store, sql: str, params: list[object]) -> int:
+    """How many rows `sql` gives, counting no further than COUNT_CAP + 1."""
+    row = store.db.execute(f"SELECT count(*) FROM ({sql} LIMIT {COUNT_CAP + 1})",
+                           params).fetchone()
+    return int(row[0])
+
+
+def _ranked(store: Store, p: Plan, lists: dict[str, int], scoped: str | None, limit: int,
+            offset: int, key: tuple[object, ...]) -> tuple[Rows, int]:
+    """Best matches first. The ranking of a query is kept (until the archive changes), so
+    that its next pages, and the same search again, cost only their rows and snippets."""
+    ids, total = KEPT.get(store, ("ranking", *key), lambda: _ranking(store, p, lists, scoped))
+    return _by_id(store, list(ids[offset:offset + limit])), total
+
+
+def _ranking(store: Store, p: Plan, lists: dict[str, int], scoped: str | None
+             ) -> tuple[array[int], int]:
+    """Ids of the best matches among the newest RANK_WINDOW, and how many matches there are
+    (up to the cap). One pass over the newest matches (which FTS5 gives in id order) scores
+    and counts them: bm25 over a common word's every match would cost seconds at a million
+    messages."""
+    body, score, params = _sql(p, lists, scoped)
+    scored = store.db.execute(f"SELECT m.id, {score}, m.date {body} ORDER BY fts.rowid DESC "
+                              "LIMIT ?", (*params, max(COUNT_CAP, RANK_WINDOW) + 1)).fetchall()
+    best = sorted(scored[:RANK_WINDOW], key=lambda r: (r[1], -r[2]))
+    return array("q", (r[0] for r in best)), len(scored)
+
+
+def _by_id(store: Store, ids: list[int]) -> Rows:
+    """The rows of some messages, in the order given."""
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    found = {r[0]: r for r in store.db.execute(
+        f"SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.id IN ({marks})", ids)}
+    return [(*found[i], None, 1) for i in ids if i in found]
+
+
+def _newest_matches(store: Store, body: str, params: list[object]) -> list[int]:
+    """Ids of the newest matches (by archive order), enough to count to the cap and to bound
+    the ranking window."""
+    rows = store.db.execute(f"SELECT m.id {body} ORDER BY fts.rowid DESC LIMIT ?",
+                            (*params, max(COUNT_CAP, RANK_WINDOW) + 1))
+    return [int(r[0]) for r in rows]
+
+
+def _window(body: str, params: list[object], newest: list[int]) -> tuple[str, list[object]]:
+    """The query restricted to the newest RANK_WINDOW matches, if it has more. (A range of ids:
+    `rowid IN (...)` makes FTS5 start the whole query over for each id.)"""
+    if len(newest) < RANK_WINDOW:
         return body, params
     return body.replace("fts MATCH ?", "fts MATCH ? AND fts.rowid >= ?", 1), [
-        params[0], row[0], *params[1:]]
+        params[0], newest[RANK_WINDOW - 1], *params[1:]]
+
+
+def _newest(store: Store, p: Plan, lists: dict[str, int], scoped: str | None, limit: int,
+            offset: int) -> tuple[Rows, int]:
+    body, _score, params = _sql(p, lists, scoped)
+    rows = store.db.execute(f"SELECT {MESSAGE_COLUMNS}, -m.date AS score, 1 {body} "
+                            "ORDER BY m.date DESC, m.id DESC LIMIT ? OFFSET ?",
+                            (*params, limit, offset)).fetchall()
+    return rows, _count(store, f"SELECT 1 {body}", params)
+
+
+def _dates_only(node: Node) -> bool:
+    """Whether a query only picks dates and lists (so each list's date index answers it)."""
+    items = node.items if isinstance(node, And) else (node,)
+    return all(isinstance(item, DateRange | ListIs) for item in items)
+
+
+def _newest_by_list(store: Store, p: Plan, lists: dict[str, int], scoped: str | None,
+                    limit: int, offset: int) -> tuple[Rows, int]:
+    """Newest first, each list's newest read backwards from its date index and merged: ordering
+    the whole range by (date, id) would read every message in it."""
+    ids = [lists.get(scoped, -1)] if scoped is not None else list(lists.values())
+    where = " AND ".join(["m.list_id = ?", "m.removed IS NULL", *p.where])
+    one = (f"SELECT * FROM (SELECT {MESSAGE_COLUMNS}, -m.date AS score, 1 FROM messages m "
+           f"WHERE {where} ORDER BY m.date DESC, m.num DESC LIMIT ?)")
+    params: list[object] = []
+    for list_id in ids:
+        params.extend((list_id, *p.params, limit + offset))
+    rows = store.db.execute(" UNION ALL ".join([one] * len(ids)) +
+                            " ORDER BY date DESC, id DESC LIMIT ? OFFSET ?",
+                            (*params, limit, offset)).fetchall() if ids else []
+    body, _score, count_params = _sql(p, lists, scoped)
+    return rows, _count(store, f"SELECT 1 {body}", count_params)
+
+
+def _grouped(store: Store, p: Plan, lists: dict[str, int], scoped: str | None, sort: str,
+             limit: int, offset: int) -> tuple[Rows, int]:
+    """One row per thread: its best (or newest) match, with the thread's number of matches."""
+    body, score, params = _sql(p, lists, scoped)
+    by_date = sort == "date" or p.match is None
+    order = "date DESC, id DESC" if by_date else "min(score), date DESC"
+    ranked_body, ranked_params = body, params
+    if not by_date:
+        ranked_body, ranked_params = _window(body, params, _newest_matches(store, body, params))
+    inner = f"SELECT {MESSAGE_COLUMNS}, {score} AS score {ranked_body}"
+    rows = store.db.execute(f"WITH hits AS MATERIALIZED ({inner}) SELECT *, min(score), count(*) "
+                            f"FROM hits GROUP BY list_id, thread ORDER BY {order} LIMIT ? OFFSET ?",
+                            (*ranked_params, limit, offset)).fetchall()
+    return rows, _count(store, f"SELECT DISTINCT m.list_id, m.thread {body}", params)
 
 
 def all_matches(store: Store, text: str, list_name: str | None = None) -> Iterator[MessageRow]:
@@ -124,19 +223,23 @@ def all_matches(store: Store, text: str, list_name: str | None = None) -> Iterat
         yield to_row(row)
 
 
-def _snippet(store: Store, message: MessageRow, words: list[tuple[str, bool]],
-             hide: bool) -> list[tuple[str, bool]]:
+def _raws(store: Store, ids: list[int]) -> dict[int, bytes]:
+    """The original bytes of some messages, read with one statement."""
+    if not ids:
+        return {}
+    rows = store.db.execute(f"SELECT id, data FROM raw WHERE id IN ({','.join('?' * len(ids))})",
+                            ids)
+    return {int(i): store.unpack(data) for i, data in rows}
+
+
+def _snippet(data: bytes, words: list[tuple[str, bool]], hide: bool) -> Pieces:
     """Prefer the author's own words; fall back to the quoted text where only it matches."""
-    parsed = parse_safely(store.raw(message), message.envelope)
     own: list[str] = []
     quoted: list[str] = []
-    for part in parsed.parts:
-        if part.kind in ("text", "html"):
-            mine, theirs = split_quoted(part.text if part.kind == "text" else html_text(part.text))
-            own.append(mine)
-            quoted.append(theirs)
-    first = snippet(obfuscate_text("\n".join(own)[:MAX_TEXT], hide), words)
-    if any(matched for _, matched in first) or not any(quoted):
-        return first
-    second = snippet(obfuscate_text("\n".join(quoted)[:MAX_TEXT], hide), words)
-    return second if any(matched for _, matched in second) else first
+    for kind, text in text_parts(data[:MAX_RAW]):
+        text = text if kind == "text" else html_text(text[:4 * MAX_TEXT])
+        mine, theirs = split_quoted(text[:MAX_TEXT])
+        own.append(mine)
+        quoted.append(theirs)
+    return best_snippet(["\n".join(own), "\n".join(quoted)], words,
+                        partial(obfuscate_text, on=hide))

@@ -4,11 +4,42 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Sequence
+from functools import lru_cache
 
 from mailarchive.search.query import And, Node, Not, Or, Phrase, Word
 
 WIDTH = 220
 MAX_TEXT = 64 * 1024  # snippets come from the start of long messages
+# Raw characters taken either side of the first match before whitespace is collapsed: enough
+# for WIDTH shown characters (a third before the match), however the whitespace falls.
+BEFORE, AFTER = 3 * WIDTH, 6 * WIDTH
+# A cut is moved out to whitespace, so that no address is split (and half left unhidden); a
+# token longer than this is not cut at all.
+MAX_TOKEN = 512
+MAX_TRIES = 8  # matches tried before giving up: `clean` may hide them (in addresses)
+MAX_FOLDS = 50_000  # distinct characters whose folding is remembered
+
+Pieces = list[tuple[str, bool]]
+Patterns = tuple[re.Pattern[str], re.Pattern[str]]  # exact, and a fast finder of candidates
+_SPACE = re.compile(r"\s+")
+_BLANK = re.compile(r"\s")
+_LAST_BLANK = re.compile(r".*\s", re.S)
+
+
+class _Folds(dict[int, str]):
+    """str.translate table: a character → its lower-case base letter (one character)."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        base = unicodedata.normalize("NFKD", char)[:1] or char
+        folded = base.lower() if len(base.lower()) == 1 else char
+        if len(self) < MAX_FOLDS:
+            self[code] = folded
+        return folded
+
+
+_FOLDS = _Folds()
 
 
 def terms(node: Node) -> list[tuple[str, bool]]:
@@ -30,34 +61,86 @@ def terms(node: Node) -> list[tuple[str, bool]]:
 
 def _plain(text: str) -> str:
     """Lowercase without accents, keeping the length (so offsets map back to the original)."""
-    if text.isascii():
-        return text.lower()
-    out = []
-    for char in text:
-        base = unicodedata.normalize("NFKD", char)[:1] or char
-        out.append(base.lower() if len(base.lower()) == 1 else char)
-    return "".join(out)
+    return text.lower() if text.isascii() else text.translate(_FOLDS)
 
 
-def _pattern(words: list[tuple[str, bool]]) -> re.Pattern[str] | None:
+@lru_cache(maxsize=256)
+def _patterns(words: tuple[tuple[str, bool], ...]) -> Patterns | None:
+    """The query's words as a pattern, and the same without its leading look-behind: that one
+    starts with literals, which the engine skips to fast, so it finds candidates in long text."""
     pieces = []
     for word, prefix in sorted(words, key=lambda w: -len(w[0])):
         for token in re.findall(r"\w+", _plain(word)):
             pieces.append(re.escape(token) + (r"\w*" if prefix else r"(?!\w)"))
     if not pieces:
         return None
-    return re.compile(r"(?<!\w)(?:" + "|".join(pieces) + ")")
+    alternatives = "(?:" + "|".join(pieces) + ")"
+    return re.compile(r"(?<!\w)" + alternatives), re.compile(alternatives)
 
 
-def snippet(text: str, words: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
-    """Up to WIDTH characters of `text` around the first match, as (piece, is_match) pairs."""
-    flat = re.sub(r"\s+", " ", text[:MAX_TEXT]).strip()
-    pattern = _pattern(words)
+def _first(patterns: Patterns, plain: str, start: int = 0) -> int | None:
+    """Where the first match of the query's words in `plain` (from `start` on) starts."""
+    exact, candidates = patterns
+    found = candidates.search(plain, start)
+    while found and not exact.match(plain, found.start()):
+        found = candidates.search(plain, found.start() + 1)
+    return found.start() if found else None
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def snippet(text: str, words: Sequence[tuple[str, bool]],
+            clean: Callable[[str], str] = _same) -> Pieces:
+    """Up to WIDTH characters of `text` around the first match, as (piece, is_match) pairs;
+    `clean` is applied to the part of the text the snippet is cut from (it must keep
+    whitespace-separated tokens apart, as hiding addresses does)."""
+    return best_snippet([text], words, clean)
+
+
+def best_snippet(texts: Sequence[str], words: Sequence[tuple[str, bool]],
+                 clean: Callable[[str], str] = _same) -> Pieces:
+    """The snippet of the first of `texts` in which a word matches (else the start of the
+    first). Only a window around the match is cleaned, flattened and marked: the cost does not
+    grow with the length of the message."""
+    patterns = _patterns(tuple(words))
+    pattern = patterns[0] if patterns else None
+    for text in texts:
+        text = text[:MAX_TEXT]
+        plain = _plain(text)
+        found = _first(patterns, plain) if patterns else None
+        for _ in range(MAX_TRIES):
+            if found is None or patterns is None:
+                break
+            pieces = _marked(text, found, pattern, clean)
+            if any(matched for _, matched in pieces):
+                return pieces
+            found = _first(patterns, plain, found + 1)  # that match was hidden (an address)
+    return _marked(texts[0][:MAX_TEXT] if texts else "", 0, pattern, clean)
+
+
+def _cut(text: str, at: int) -> tuple[int, int]:
+    """Bounds of the window around `at`, moved out to whitespace (or to the ends of the text)."""
+    low, high = max(0, at - BEFORE), min(len(text), at + AFTER)
+    if low > 0 and not text[low].isspace():
+        before = _LAST_BLANK.match(text, max(0, low - MAX_TOKEN), low)
+        low = before.end() - 1 if before else 0
+    if high < len(text):
+        after = _BLANK.search(text, high, high + MAX_TOKEN)
+        high = after.start() if after else len(text)
+    return low, high
+
+
+def _marked(text: str, at: int, pattern: re.Pattern[str] | None,
+            clean: Callable[[str], str]) -> Pieces:
+    low, high = _cut(text, at)
+    flat = _SPACE.sub(" ", clean(text[low:high])).strip()
     plain = _plain(flat)
     first = pattern.search(plain) if pattern else None
     start = max(0, first.start() - WIDTH // 3) if first else 0
     end = min(len(flat), start + WIDTH)
-    pieces: list[tuple[str, bool]] = [("…", False)] if start else []
+    pieces: Pieces = [("…", False)] if start or low else []
     cursor = start
     for match in pattern.finditer(plain, start, end) if pattern else ():
         if match.start() > cursor:
@@ -66,6 +149,6 @@ def snippet(text: str, words: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
         cursor = match.end()
     if cursor < end:
         pieces.append((flat[cursor:end], False))
-    if end < len(flat):
+    if end < len(flat) or high < len(text):
         pieces.append(("…", False))
     return pieces
