@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -19,6 +18,7 @@ from mailarchive.store import ListInfo, Store, StoreError
 if TYPE_CHECKING:
     from mailarchive.ingest import Summary
     from mailarchive.model import RawMessage
+    from mailarchive.pagestore import Filled
     from mailarchive.parse import Limits
 
 # Subcommands import what they need themselves: adding one message must not pay for the
@@ -69,6 +69,9 @@ def main(context: click.Context, config_path: str | None) -> None:
         context.obj = load_config(config_path)
     except ConfigError as error:
         raise click.ClickException(str(error)) from error
+    from mailarchive.parse import use_limits
+
+    use_limits(context.obj.limits)
 
 
 @main.command("import")
@@ -140,6 +143,8 @@ def stats(list_name: str | None, as_json: bool, archive: str | None) -> None:
     lists = [need_list(store, list_name)] if list_name else store.lists()
     rows = [store.stats(m) for m in lists]
     if as_json:
+        import json
+
         click.echo(json.dumps(rows if not list_name else rows[0], indent=2))
         return
     click.echo(f"{'list':<24}{'messages':>10}{'threads':>10}{'months':>8}{'defects':>9}")
@@ -196,6 +201,8 @@ def search(query: str, list_name: str | None, sort: str, limit: int, page: int, 
         raise click.ClickException(str(error)) from error
     data = results_json(store, results)
     if as_json:
+        import json
+
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
     click.echo(f"{data['total']} messages match")
@@ -222,16 +229,70 @@ def remove(list_name: str, numbers: tuple[int, ...], reason: str, archive: str |
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True)
+@click.option("--workers", type=click.IntRange(0, 64), default=0,
+              help="Server processes (default: one per core).")
+@click.option("--warm/--no-warm", default=True, show_default=True,
+              help="Render the pages not kept yet in the background, at low priority.")
 @archive_option
-def serve(host: str, port: int, archive: str | None) -> None:
+def serve(host: str, port: int, workers: int, warm: bool, archive: str | None) -> None:
     """Serve the archive's pages, feeds and downloads over HTTP."""
+    import multiprocessing
+
     import uvicorn
 
-    from mailarchive.web import create_app
+    from mailarchive import pagestore
+    from mailarchive.web import ARCHIVE_VARIABLE, create_app
 
-    open_store(archive).close()
-    uvicorn.run(create_app(archive or settings()["archive"]), host=host, port=port,
-                proxy_headers=True, server_header=False)
+    folder = str(archive or settings()["archive"])
+    open_store(folder).close()
+    if warm:
+        multiprocessing.get_context("fork").Process(
+            target=pagestore.warm, args=(folder,), daemon=True).start()
+    workers = workers or os.cpu_count() or 1
+    options: dict[str, Any] = {"host": host, "port": port, "proxy_headers": True,
+                               "server_header": False, "http": "mailarchive.web:NoDelayHTTP"}
+    if workers == 1:
+        uvicorn.run(create_app(folder), **options)
+        return
+    os.environ[ARCHIVE_VARIABLE] = folder
+    uvicorn.run("mailarchive.web:app_from_environment", factory=True, workers=workers,
+                **options)
+
+
+@main.command()
+@click.argument("list_names", metavar="[LIST]...", nargs=-1)
+@archive_option
+def render(list_names: tuple[str, ...], archive: str | None) -> None:
+    """Render the month indexes and message pages that are not kept yet, for `serve`."""
+    import sqlite3
+
+    from mailarchive import pagestore
+
+    store = open_store(archive)
+    for name in list_names:
+        need_list(store, name)
+    store.close()
+    folder = str(archive or settings()["archive"])
+    wanted = list(list_names) or None
+    try:
+        if sys.stderr.isatty():
+            done = _render_with_bar(folder, wanted)
+        else:
+            done = pagestore.fill(folder, wanted)
+    except (OSError, sqlite3.Error) as error:
+        raise click.ClickException(f"cannot keep pages in {folder}: {error}") from error
+    click.echo(f"{folder}: {done.line()}")
+
+
+def _render_with_bar(folder: str, wanted: list[str] | None) -> Filled:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from mailarchive import pagestore
+
+    with Progress(TextColumn("rendering pages"), BarColumn(), TextColumn("{task.completed}"),
+                  TimeElapsedColumn(), transient=True) as bar:
+        task = bar.add_task("render", total=pagestore.count(folder, wanted))
+        return pagestore.fill(folder, wanted, progress=lambda n: bar.advance(task, n))
 
 
 @main.command("export")

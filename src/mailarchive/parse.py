@@ -47,6 +47,17 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+_IN_USE = [DEFAULT_LIMITS]
+
+
+def use_limits(limits: Limits) -> None:
+    """The limits this process displays mail with (pages, downloads, snippets): the command
+    sets them from the configuration, so that display cuts where import did."""
+    _IN_USE[0] = limits
+
+
+def limits_in_use() -> Limits:
+    return _IN_USE[0]
 
 
 @dataclass(frozen=True)

@@ -6,26 +6,34 @@ Content-Security-Policy without script; downloads carry their own sandboxing pol
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
+import socket
+import sqlite3
+import sys
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.datastructures import MutableHeaders
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from mailarchive import web_search
 from mailarchive.pagecache import PageCache
+from mailarchive.pagestore import PageStore
 from mailarchive.render import downloads, urls, views
 from mailarchive.render.body import filename_of
-from mailarchive.render.site import Gone, Moved, NotFound, Site
+from mailarchive.render.site import Gone, Moved, NotFound, Page, Site
 from mailarchive.store import MessageRow, Store
 
 PAGE_CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
@@ -39,7 +47,9 @@ HEADERS = {
     "cross-origin-opener-policy": "same-origin",
     "permissions-policy": "interest-cohort=(), browsing-topics=()",
 }
+HEADER_PAIRS = [(name.encode(), value.encode()) for name, value in HEADERS.items()]
 HTML = "text/html; charset=utf-8"
+ARCHIVE_VARIABLE = "MAILARCHIVE_SERVE_ARCHIVE"  # how `serve --workers N` tells each worker
 _YEAR = re.compile(r"[0-9]{4}\Z")
 _MM = re.compile(r"(0[1-9]|1[0-2])\Z")
 _MONTH_FILE = re.compile(r"(index|thread|date|author)(?:-([0-9]{1,6}))?\.html\Z")
@@ -58,13 +68,28 @@ class SecurityHeaders:
 
         async def send_safely(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in HEADERS.items():
-                    if name not in headers:
-                        headers[name] = value
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                headers.extend(pair for pair in HEADER_PAIRS if pair[0] not in present)
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_safely)
+
+
+class NoDelayHTTP(H11Protocol):
+    """uvicorn's HTTP/1.1 with Nagle's algorithm off on every connection. With `--workers`,
+    uvicorn binds a socket that asyncio does not take for TCP, so it leaves Nagle on, and each
+    response then waits for the client's delayed ACK: 40 ms a request."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError:
+                pass
+        super().connection_made(transport)
 
 
 class Stores:
@@ -94,10 +119,16 @@ def site_path(request: Request, target: str) -> str:
     return f"{request.scope.get('root_path', '')}/{target}"
 
 
-def create_app(folder: str | Path, cache: bool = True) -> Starlette:
-    """The ASGI app serving the archive in `folder` (`cache`: keep rendered pages)."""
+def create_app(folder: str | Path, cache: bool = True, pages: PageStore | None = None
+               ) -> Starlette:
+    """The ASGI app serving the archive in `folder` (`cache`: keep rendered pages, in memory
+    and in the archive folder: `pages`, by default the folder's own, see `pagestore`)."""
     stores = Stores(folder)
-    handlers = _Handlers(stores)
+    if cache and pages is None:
+        pages = open_pages(folder)
+    elif not cache:
+        pages = None
+    handlers = _Handlers(stores, pages)
     routes = [
         Route("/", handlers.home),
         Mount("/-/static", StaticFiles(packages=[("mailarchive.render", "static")]),
@@ -121,12 +152,33 @@ def create_app(folder: str | Path, cache: bool = True) -> Starlette:
         NotFound: _not_found, HTTPException: _http_error, Moved: _moved, Gone: _gone,
         Exception: _server_error,
     }
-    app = Starlette(routes=routes, exception_handlers=handlers_for)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        if pages is not None:
+            pages.flush()
+
+    app = Starlette(routes=routes, exception_handlers=handlers_for, lifespan=lifespan)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(web_search.Searchable)
     if cache:
         app.add_middleware(PageCache, folder=folder)
     return app
+
+
+def app_from_environment() -> Starlette:
+    """The app for one of `serve --workers N`'s processes (uvicorn imports it by name)."""
+    return create_app(os.environ[ARCHIVE_VARIABLE])
+
+
+def open_pages(folder: str | Path) -> PageStore | None:
+    """The archive's kept pages, or None (said once) where they cannot be kept."""
+    try:
+        return PageStore(folder)
+    except (sqlite3.Error, OSError) as error:
+        print(f"mailarchive: not keeping rendered pages in {folder} ({error})", file=sys.stderr)
+        return None
 
 
 def _not_found(request: Request, error: Exception) -> Response:
@@ -168,8 +220,20 @@ def _here(request: Request) -> str:
 class _Handlers:
     """One method per route; each reads the request and asks the site for the answer."""
 
-    def __init__(self, stores: Stores) -> None:
+    def __init__(self, stores: Stores, pages: PageStore | None) -> None:
         self.stores = stores
+        self.pages = pages
+
+    async def kept(self, page: Page) -> Response:
+        """A page from the archive's kept pages, rendered (and kept) if it is not there.
+
+        Finding the page's inputs and its kept copy takes a few index seeks, done here on the
+        event loop; only rendering, which can take long, goes to the thread pool."""
+        found = self.pages.get(page) if self.pages is not None else None
+        if found is None:
+            render = self.pages.rendered if self.pages is not None else _encoded
+            found = await run_in_threadpool(render, page)
+        return Response(found, media_type=HTML)
 
     def site(self) -> Site:
         return Site(self.stores.get())
@@ -193,11 +257,13 @@ class _Handlers:
         return Response(text.encode("utf-8", "replace"),
                         media_type="application/atom+xml; charset=utf-8")
 
-    def message(self, request: Request) -> Response:
+    async def message(self, request: Request) -> Response:
         images = request.query_params.get("images") == "1"
-        text = self.site().message_page(request.path_params["name"], request.path_params["num"],
-                                        images)
-        return html(text, csp=IMAGES_CSP if images else None)
+        page = self.site().message(request.path_params["name"], request.path_params["num"],
+                                   images)
+        if images:
+            return html(await run_in_threadpool(page.render), csp=IMAGES_CSP)
+        return await self.kept(page)
 
     def raw(self, request: Request) -> Response:
         p = request.path_params
@@ -230,12 +296,12 @@ class _Handlers:
         chunks = self.site().month_mbox(p["name"], p["year"], p["mm"], self.stores.raw)
         return _mbox(chunks, f"{p['name']}-{p['year']}-{p['mm']}.mbox.gz")
 
-    def month(self, request: Request) -> Response:
+    async def month(self, request: Request) -> Response:
         order = request.query_params.get("by", "thread")
         page = urls.number(request.query_params.get("page", "1"))
-        return self._month(request, order, page)
+        return await self._month(request, order, page)
 
-    def month_file(self, request: Request) -> Response:
+    async def month_file(self, request: Request) -> Response:
         match = _MONTH_FILE.match(request.path_params["file"])
         if match is None:
             raise NotFound("There is no page at this address.")
@@ -243,13 +309,13 @@ class _Handlers:
         page = urls.number(match.group(2)) if match.group(2) else 1
         if match.group(1) == "index" and match.group(2):
             page = None
-        return self._month(request, order, page)
+        return await self._month(request, order, page)
 
-    def _month(self, request: Request, order: str, page: int | None) -> Response:
+    async def _month(self, request: Request, order: str, page: int | None) -> Response:
         p = request.path_params
         if page is None or not _month_ok(p["year"], p["mm"]):
             raise NotFound("There is no such month or page.")
-        return html(self.site().month_page(p["name"], p["year"], p["mm"], order, page))
+        return await self.kept(self.site().month(p["name"], p["year"], p["mm"], order, page))
 
     def mid(self, request: Request) -> Response:
         wanted = request.path_params["mid"]
@@ -262,6 +328,10 @@ class _Handlers:
                 continue
         raise NotFound("No message in this archive has the Message-ID "
                        f"“{wanted.removesuffix('/')[:200]}”.")
+
+
+def _encoded(page: Page) -> bytes:
+    return page.render().encode("utf-8", "replace")
 
 
 def _month_ok(year: str, mm: str) -> bool:

@@ -33,7 +33,15 @@ from mailarchive.render.body import parts_of
 from mailarchive.render.pages import author_of, stamp_iso, stamp_utc, subject_of
 from mailarchive.search.api import results_json
 from mailarchive.search.query import QueryError, parse_query
-from mailarchive.search.service import MAX_PAGE, SORTS, Hit, Results, all_matches, search
+from mailarchive.search.service import (
+    MAX_PAGE,
+    SORTS,
+    Hit,
+    Results,
+    all_matches,
+    lists_of,
+    search,
+)
 from mailarchive.search.snippet import snippet, terms
 from mailarchive.store import Store
 
@@ -188,7 +196,7 @@ def page_links(params: Params, total: int) -> list[tuple[int, str]]:
 def search_html(store: Store, params: Params | None, error: str | None = None,
                 q: str = "", results: Results | None = None) -> str:
     """The search page: the form, the help, and results or an error."""
-    lists = [m.name for m in store.lists() if urls.list_ok(m.name)]
+    lists = [m.name for m in lists_of(store) if urls.list_ok(m.name)]
     context: dict[str, Any] = {
         "q": params.q if params else filters.clean(q), "lists": lists, "error": error,
         "list_name": params.list_name if params else None,
@@ -196,7 +204,7 @@ def search_html(store: Store, params: Params | None, error: str | None = None,
         "crumbs": [(HERE, "Search")], "results": None,
     }
     if params is not None and results is not None:
-        hide = {m.name: m.obfuscate for m in store.lists()}
+        hide = {m.name: m.obfuscate for m in lists_of(store)}
         words = terms(parse_query(params.q))
         last = min(MAX_PAGE, max(1, math.ceil(results.total / params.per_page)))
         first = (results.page - 1) * params.per_page + 1
@@ -222,7 +230,7 @@ def search_atom(store: Store, params: Params) -> str:
     """The newest matching messages as an Atom feed (the list feed's template and excerpts)."""
     latest = Params(params.q, params.list_name, "date", False, 1, feeds.FEED_SIZE)
     results = run(store, latest)
-    hide = {m.name: m.obfuscate for m in store.lists()}
+    hide = {m.name: m.obfuscate for m in lists_of(store)}
     entries = []
     for hit in results.hits:
         row, secret = hit.message, hide.get(hit.list_name, True)
