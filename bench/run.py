@@ -355,10 +355,15 @@ class Bench:
                      (f"month index (random of {len(months)} months)",
                       f"/{LIST}/{median_month[0].replace('-', '/')}/", MONTH_PAGE_RPS,
                       random_month)]
+            # cold: no pages kept in the archive folder, none rendered ahead during the run
+            for kept in archive.glob("pages.sqlite3*"):
+                kept.unlink()
             port = free_port()
             argv = [self.ma, "serve", "--host", "127.0.0.1", "--port", str(port),
-                    "--archive", str(archive)]
+                    "--archive", str(archive), "--no-warm"]
             serve["mailarchive"] = self.wrk_server("mailarchive", argv, {}, port, pages)
+            if command_exists([self.ma, "render"]):
+                self.serve_rendered(archive, serve, pages[1], pages[4])
         else:
             serve["mailarchive"] = {"available": False}
             self.unavailable("mailarchive", "serve", "not available yet")
@@ -371,6 +376,31 @@ class Bench:
             serve["public-inbox"] = self.wrk_server("public-inbox-httpd", argv, self.pi_env,
                                                     port, pages)
         self.results["serve"] = serve
+
+    def serve_rendered(self, archive: Path, serve: dict[str, object], message: tuple,
+                       month: tuple) -> None:
+        """The same random pages again, after `mailarchive render` kept pages in the archive
+        folder (as `serve` does in the background), by a freshly started server."""
+        log("serve: mailarchive render (pages kept for serve)")
+        run = measure([self.ma, "render", "--archive", str(archive)],
+                      log_to=self.logs / "ma-render.log", sample=False)
+        self.check(run, "mailarchive render")
+        pages_size = dir_size(archive / "pages.sqlite3")
+        whole = dir_size(archive)
+        note = (f"{run.stdout.strip().split(': ', 1)[-1]}; archive with pages "
+                f"{whole / self.raw_size:.2f}x the raw mbox")
+        self.row("mailarchive", "render (pages kept for serve)", self.n_main, run, pages_size,
+                 note)
+        serve["rendered"] = {"wall_s": run.wall, "pages_bytes": pages_size,
+                             "archive_bytes": whole, "ratio": round(whole / self.raw_size, 3)}
+        port = free_port()
+        argv = [self.ma, "serve", "--host", "127.0.0.1", "--port", str(port),
+                "--archive", str(archive), "--no-warm"]
+        after = [(f"{title}, after render", *rest) for title, *rest in (message, month)]
+        done = self.wrk_server("mailarchive", argv, {}, port, after)
+        cold = serve["mailarchive"]
+        if isinstance(cold, dict):
+            cold.setdefault("pages", []).extend(done.get("pages", []))  # type: ignore[union-attr]
 
     def wrk_server(self, tool: str, argv: list[str], env: dict[str, str], port: int,
                    pages: list[tuple]) -> dict[str, object]:

@@ -124,3 +124,25 @@ def test_configure_changes_list_settings(tmp_path: Path) -> None:
                                    "addresses shown")
     done = cli("configure", "salon", "--obfuscate", "--archive", archive)
     assert done.stdout.strip().endswith("addresses hidden")
+
+
+def test_configured_limits_apply_to_display_too(tmp_path: Path) -> None:
+    from mailarchive.parse import DEFAULT_LIMITS, limits_in_use, use_limits
+    from mailarchive.render.body import parts_of
+
+    files = b"".join(b"--b\nContent-Type: application/octet-stream\n"
+                     b'Content-Disposition: attachment; filename="f%d.bin"\n\nx\n' % i
+                     for i in range(6))
+    data = (b"From: a@example.org\nSubject: files\nMIME-Version: 1.0\n"
+            b'Content-Type: multipart/mixed; boundary="b"\n\n' + files + b"--b--\n")
+    config = tmp_path / "ma.toml"
+    config.write_text(f'archive = "{tmp_path / "a"}"\nmax_parts = 4\n')
+    try:
+        done = CliRunner().invoke(main, ["--config", str(config), "import", "l", "-"],
+                                  input=b"From x Mon Jun  2 10:00:00 2025\n" + data)
+        assert done.exit_code == 0, done.output
+        assert limits_in_use().max_parts == 4  # what `serve` and `export` then display with
+        assert [p.filename for p in parts_of(data)] == ["f0.bin", "f1.bin", "f2.bin", "f3.bin"]
+    finally:
+        use_limits(DEFAULT_LIMITS)
+    assert len(parts_of(data)) == 6

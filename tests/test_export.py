@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
 import os
 import re
@@ -16,7 +18,8 @@ from mailarchive.ingest import ingest
 from mailarchive.model import RawMessage
 from mailarchive.render.downloads import public_raw
 from mailarchive.render.manifest import MANIFEST, UnsafePath, Writer
-from mailarchive.store import Store
+from mailarchive.sources.mbox import read_mbox
+from mailarchive.store import MessageRow, Store
 
 LINK = re.compile(r'(?:href|src)="([^"]*)"')
 
@@ -162,4 +165,71 @@ def test_a_removed_message_leaves_a_tombstone(tmp_path: Path) -> None:
     assert "Message removed" in page and "spam" in page and "Beta" not in page
     assert not (out / "t/msg2.eml").exists() and not (out / "mid/b@t.example").exists()
     assert "Beta" not in (out / "t/2024/05/date.html").read_text()
+    store.close()
+
+
+def _unpack(path: Path) -> list[bytes]:
+    return [raw.data for raw in read_mbox(io.BytesIO(gzip.decompress(path.read_bytes())), "x")]
+
+
+def _public(store: Store, rows: list[MessageRow]) -> list[bytes]:
+    return [public_raw(store.raw(row)) for row in rows]
+
+
+def test_mboxes_carry_each_message_hidden_once_and_reused(tmp_path: Path) -> None:
+    """Each message is hidden once, for its `.eml`; its thread's and its month's mbox reuse
+    those bytes, also in a later run that re-renders the month but not the thread, and also
+    when the `.eml` is gone (it is then hidden again)."""
+    store = _small(tmp_path / "archive")
+    mlist = store.get_list("t")
+    assert mlist is not None and mlist.obfuscate
+    out = tmp_path / "site"
+    export(store, out, workers=1)
+    rows = store.messages_by_date(mlist)
+    assert b"tess@test.example" in store.raw(rows[0])
+    for row in rows:
+        eml = (out / f"t/msg{row.num}.eml").read_bytes()
+        assert eml == public_raw(store.raw(row)) and b"tess@test.example" not in eml
+    assert _unpack(out / "t/2024-05.mbox.gz") == _public(store, rows)
+    thread = [r for r in rows if r.thread == 1]
+    assert _unpack(out / "t/thread/1.mbox.gz") == _public(store, thread)
+    (out / "t/msg2.eml").unlink()
+    _add(store, make("late@t.example", "Late", 30))
+    summary = export(store, out, workers=1)
+    assert "t/msg2.eml" not in {p for p in _files(out)} and summary.written < 20
+    assert _unpack(out / "t/2024-05.mbox.gz") == _public(store, store.messages_by_date(mlist))
+    store.close()
+
+
+def test_a_list_that_shows_addresses_exports_its_bytes_as_stored(tmp_path: Path) -> None:
+    store = Store(tmp_path / "archive")
+    mlist = store.ensure_list("open", obfuscate=False)
+    ingest(store, mlist, [RawMessage(make("o@t.example", "Open", 3), "t")], workers=1)
+    out = tmp_path / "site"
+    export(store, out, workers=1)
+    row = store.messages_by_date(mlist)[0]
+    assert (out / "open/msg1.eml").read_bytes() == store.raw(row)
+    assert _unpack(out / "open/2024-05.mbox.gz") == [store.raw(row)]
+    assert _unpack(out / "open/thread/1.mbox.gz") == [store.raw(row)]
+    store.close()
+
+
+def test_mail_in_a_new_month_leaves_the_old_months_alone(tmp_path: Path) -> None:
+    store = _small(tmp_path / "archive")
+    out = tmp_path / "site"
+    export(store, out, workers=1)
+    before = _files(out)
+    late = make("june@t.example", "June", 20).replace(b"May 2024", b"Jun 2024")
+    _add(store, late)
+    summary = export(store, out, workers=1)
+    after = _files(out)
+    changed = {p for p in after if before.get(p) != after[p]}
+    new_month = {"t/2024-06.mbox.gz", "t/2024/06/index.html", "t/2024/06/date.html",
+                 "t/2024/06/author.html"}
+    assert new_month <= changed and "t/msg5.eml" in changed and "t/thread/5.mbox.gz" in changed
+    assert "t/2024-05.mbox.gz" not in changed, "May's messages are the same"
+    assert "t/2024/05/index.html" in changed, "May's pages now link to the month after"
+    assert "t/msg4.html" in changed, "the previous message by date links to the new one"
+    assert not {"t/msg1.html", "t/msg2.html", "t/msg1.eml", "t/thread/1.html"} & changed
+    assert summary.written == len(changed) and summary.removed == 0
     store.close()

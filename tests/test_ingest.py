@@ -110,3 +110,20 @@ def test_compression_dictionary_is_trained_once_and_round_trips(tmp_path: Path) 
     small = Store(tmp_path / "b")
     ingest(small, small.ensure_list("l"), raws(*later))
     assert small.dictionary() is None
+
+
+def test_repeats_across_chunk_boundaries_are_stored_once(tmp_path: Path, monkeypatch) -> None:
+    import mailarchive.ingest as ingest_module
+
+    monkeypatch.setattr(ingest_module, "CHUNK", 3)
+    distinct = [mail(f"m{i}@x", f"Subject {i}", day=1 + i % 28) for i in range(10)]
+    # each message again one, two and five chunks later, and twice within its own chunk
+    stream = [distinct[i % 10] for i in (0, 0, 1, 2, 3, 0, 4, 1, 5, 6, 2, 7, 8, 9, 3, 9, 0)]
+    for workers in (0, 2):
+        store = Store(tmp_path / f"w{workers}")
+        summary = ingest(store, store.ensure_list("t"), raws(*stream), workers=workers)
+        assert (summary.read, summary.added, summary.present) == (17, 10, 7)
+        mlist = store.get_list("t")
+        assert mlist is not None
+        assert sorted(r.message_id for r in store.iter_messages(mlist)) == sorted(
+            f"m{i}@x" for i in range(10))

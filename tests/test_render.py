@@ -210,3 +210,25 @@ def test_pages_keep_threads_whole(monkeypatch: pytest.MonkeyPatch) -> None:
     assert [len(p) for p in paginate(LIST, rows, "date")] == [PAGE_SIZE, PAGE_SIZE, 1]
     assert sum(len(p) for p in paginate(LIST, rows, "thread")) == len(rows)
     assert paginate(LIST, [], "author") == [[]]
+
+
+@pytest.mark.parametrize("markup", [
+    "<div>" * 20_000 + "deep words",                                   # never closed
+    "<div>" * 20_000 + "deep words" + "</div>" * 20_000,              # closed
+    "<div>x" * 20_000 + "deep words",
+    "<div><span>a</div></span>" * 300 + "<div>" * 20_000 + "deep words",  # misnested first
+])
+def test_deep_html_is_cut_before_the_sanitizer_parses_it(markup: str) -> None:
+    # found by fuzz/fuzz_message.py: nh3's parser is quadratic in nesting depth (2 MB of <div>
+    # took minutes per page view); _shallow bounds the depth it sees
+    from mailarchive.render.sanitize import MAX_NESTING, _shallow, sanitize
+
+    assert _shallow(markup).count("<div") <= MAX_NESTING + 300  # what nh3 gets to parse
+    cleaned = str(sanitize(markup).html)
+    assert "deep words" in cleaned
+    assert cleaned.count("<div") <= MAX_NESTING + 300
+    depth = widest = 0
+    for tag in re.finditer(r"<(/?)div", cleaned):
+        depth += -1 if tag.group(1) else 1
+        widest = max(widest, depth)
+    assert widest <= MAX_NESTING

@@ -7,6 +7,7 @@ any other is rendered (in a pool of processes) and only files whose bytes change
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import multiprocessing
 import multiprocessing.pool
@@ -137,13 +138,16 @@ def build_state(store: Store, archive: Path, out: Path, old: Manifest) -> State:
 
 def units(state: State) -> Iterator[Unit]:
     for name, data in state.lists.items():
+        shown = {row.num: repr(row) for row in data.rows}  # all a page shows of a row, made once
         for thread_id, rows in data.threads.items():
-            around = [data.around(row) for row in rows]
+            keys = [shown[row.num] for row in rows]
+            around = [[shown[o.num] if o else "" for o in data.around(row)] for row in rows]
             mine = [state.copies.get(row.message_id) for row in rows]
-            yield "thread", name, str(thread_id), _sig(state.code, data.info, rows, around, mine)
+            yield "thread", name, str(thread_id), _sig(state.code, data.info, keys, around, mine)
         links = data.months()
         for month, rows in data.by_month.items():
-            yield "month", name, month, _sig(state.code, data.info, rows,
+            keys = [shown[row.num] for row in rows]
+            yield "month", name, month, _sig(state.code, data.info, keys,
                                             months.neighbours(links, month))
 
 
@@ -168,13 +172,14 @@ def run_unit(unit: Unit) -> Done:
 def _thread_unit(state: State, data: ListData, thread_id: int, writer: Writer) -> None:
     info, rows = data.info, data.threads[thread_id]
     tree = shape(info, rows)
-    raws = {row.num: state.store().raw(row) for row in rows}
+    public: dict[int, bytes] = {}
     bodies = {}
     for row in rows:
-        parts, payloads = parts_and_payloads(raws[row.num])
+        raw = state.store().raw(row)
+        parts, payloads = parts_and_payloads(raw)
         bodies[row.num] = parts
-        writer.put(urls.file_of(urls.raw(info.name, row.num)),
-                   downloads.public_raw(raws[row.num], info.obfuscate))
+        public[row.num] = downloads.public_raw(raw, info.obfuscate)  # hidden once, used twice
+        writer.put(urls.file_of(urls.raw(info.name, row.num)), public[row.num])
         for part in parts:
             if part.kind == "attachment":
                 target = urls.attachment(info.name, row.num, part.index, filename_of(part))
@@ -189,7 +194,7 @@ def _thread_unit(state: State, data: ListData, thread_id: int, writer: Writer) -
             writer.put(urls.file_of(stub), html.encode("utf-8", "replace"))
     page = views.thread_html(info, thread_id, rows, bodies, tree)
     writer.put(urls.file_of(urls.thread(info.name, thread_id)), page.encode("utf-8", "replace"))
-    mbox = b"".join(downloads.mbox_gz(rows, lambda r: raws[r.num], info.obfuscate))
+    mbox = b"".join(downloads.public_mbox_gz(rows, lambda r: public[r.num], info.obfuscate))
     writer.put(urls.file_of(urls.thread_mbox(info.name, thread_id)), mbox)
 
 
@@ -205,21 +210,41 @@ def _month_unit(state: State, data: ListData, month: str, writer: Writer) -> Non
             html = views.month_html(info, view)
             writer.put(urls.file_of(urls.month(info.name, month, order, number)),
                        html.encode("utf-8", "replace"))
-    mbox = b"".join(downloads.mbox_gz(rows, state.store().raw, info.obfuscate))
+    mbox = b"".join(downloads.public_mbox_gz(rows, lambda r: _public(state, info, r),
+                                             info.obfuscate))
     writer.put(urls.file_of(urls.month_mbox(info.name, month)), mbox)
 
 
+def _public(state: State, info: ListInfo, row: MessageRow) -> bytes:
+    """A message's public bytes: its `.eml`, which the thread units (all done before any month
+    unit) wrote or found unchanged; made again only if that file is gone."""
+    try:
+        with open(state.out / urls.file_of(urls.raw(info.name, row.num)), "rb") as eml:
+            return eml.read()
+    except OSError:
+        return downloads.public_raw(state.store().raw(row), info.obfuscate)
+
+
 def _run(todo: list[Unit], workers: int) -> Iterable[Done]:
+    """Every unit done, thread units first: a month's mbox reuses their `.eml` files."""
+    phases = [[u for u in todo if u[0] == "thread"], [u for u in todo if u[0] != "thread"]]
     if workers <= 1 or len(todo) < 50 or "fork" not in multiprocessing.get_all_start_methods():
-        return map(run_unit, todo)
-    pool = multiprocessing.get_context("fork").Pool(workers)
-    chunk = max(1, min(64, len(todo) // (workers * 8)))
-    return _pooled(pool, todo, chunk)
+        return (done for phase in phases for done in map(run_unit, phase))
+    # the state's objects leave the collector's reach: a worker's collections then do not
+    # write to (and so copy) every page of the state it shares with the parent
+    gc.freeze()
+    return _pooled(multiprocessing.get_context("fork").Pool(workers), phases, workers)
 
 
-def _pooled(pool: multiprocessing.pool.Pool, todo: list[Unit], chunk: int) -> Iterator[Done]:
-    with pool:
-        yield from pool.imap_unordered(run_unit, todo, chunk)
+def _pooled(pool: multiprocessing.pool.Pool, phases: list[list[Unit]],
+            workers: int) -> Iterator[Done]:
+    try:
+        with pool:
+            for phase in phases:
+                chunk = max(1, min(64, len(phase) // (workers * 8)))
+                yield from pool.imap_unordered(run_unit, phase, chunk)
+    finally:
+        gc.unfreeze()
 
 
 def _singles(state: State, writer: Writer) -> None:

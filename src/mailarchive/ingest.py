@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import itertools
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from mailarchive.memory import release
 from mailarchive.model import ParsedMessage, RawMessage
 from mailarchive.parse import DEFAULT_LIMITS, Limits, parse_safely
 from mailarchive.search.text import Document, document
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from multiprocessing.pool import AsyncResult, Pool
 
 CHUNK = 2000
+CHUNK_BYTES = 8 << 20  # so that memory depends on neither the archive's size nor its mail's
 
 
 @dataclass
@@ -64,6 +65,12 @@ def _prepare_all(job: Job) -> list[Prepared]:
     return [prepare(raw, subject_prefix, now, limits, zdict) for raw in raws]
 
 
+def _prepare_in_worker(job: Job) -> list[Prepared]:
+    prepared = _prepare_all(job)
+    release()
+    return prepared
+
+
 def store_all(store: Store, mlist: ListInfo, prepared: Iterable[Prepared],
               summary: Summary) -> None:
     """Write one chunk of prepared messages in one transaction."""
@@ -78,24 +85,34 @@ def store_all(store: Store, mlist: ListInfo, prepared: Iterable[Prepared],
             summary.defective += bool(item.parsed.defects)
 
 
-def _chunks(raws: Iterable[RawMessage], size: int) -> Iterator[list[RawMessage]]:
-    iterator = iter(raws)
-    while chunk := list(itertools.islice(iterator, size)):
+def _chunks(raws: Iterable[RawMessage], count: int, size: int) -> Iterator[list[RawMessage]]:
+    """Runs of at most `count` messages and (but for one big message) `size` bytes."""
+    chunk: list[RawMessage] = []
+    total = 0
+    for raw in raws:
+        if chunk and (len(chunk) == count or total + len(raw.data) > size):
+            yield chunk
+            chunk, total = [], 0
+        chunk.append(raw)
+        total += len(raw.data)
+    if chunk:
         yield chunk
 
 
 def _new(store: Store, mlist: ListInfo, chunk: list[RawMessage], summary: Summary,
-         seen: set[bytes]) -> list[RawMessage]:
-    """The messages of a chunk not yet in the archive (hashing is cheap; parsing is not)."""
+         pending: set[bytes]) -> tuple[list[RawMessage], set[bytes]]:
+    """The messages of a chunk not yet in the archive nor in the `pending` (not yet stored)
+    chunk (hashing is cheap; parsing is not), and the digests of the chunk."""
     fresh = []
+    seen: set[bytes] = set()
     for raw in chunk:
         digest = hashlib.sha256(raw.data).digest()
-        if digest in seen or store.has(mlist, digest):
+        if digest in seen or digest in pending or store.has(mlist, digest):
             summary.present += 1
         else:
             seen.add(digest)
             fresh.append(raw)
-    return fresh
+    return fresh, seen
 
 
 def ingest(store: Store, mlist: ListInfo, raws: Iterable[RawMessage], workers: int = 0,
@@ -103,18 +120,19 @@ def ingest(store: Store, mlist: ListInfo, raws: Iterable[RawMessage], workers: i
            limits: Limits = DEFAULT_LIMITS) -> Summary:
     """Archive every message of `raws` into `mlist`; parsing runs in `workers` processes."""
     summary = Summary()
-    seen: set[bytes] = set()
+    seen: set[bytes] = set()  # the digests of the chunk in the workers, not yet stored
     zdict = store.dictionary()
     pool = _pool(workers) if workers > 0 else None
     pending: AsyncResult[list[Prepared]] | None = None
     try:
-        for chunk in _chunks(raws, CHUNK):
+        for chunk in _chunks(raws, CHUNK, CHUNK_BYTES):
             summary.read += len(chunk)
-            fresh = _new(store, mlist, chunk, summary, seen)
+            fresh, seen = _new(store, mlist, chunk, summary, seen)
             zdict = zdict or _dictionary(store, fresh)
             job = _start(pool, (fresh, mlist.subject_prefix, limits, zdict))
             if pending is not None:
                 store_all(store, mlist, pending.get(), summary)
+                release()
             pending = job
             if progress:
                 progress(len(chunk))
@@ -156,7 +174,7 @@ def _start(pool: Pool | None, job: Job) -> AsyncResult[list[Prepared]]:
     fresh, prefix, limits, zdict = job
     size = max(1, len(fresh) // 16)
     parts = [(fresh[i:i + size], prefix, limits, zdict) for i in range(0, len(fresh), size)]
-    return _Flatten(pool.map_async(_prepare_all, parts))  # type: ignore[return-value]
+    return _Flatten(pool.map_async(_prepare_in_worker, parts))  # type: ignore[return-value]
 
 
 class _Flatten:

@@ -9,9 +9,9 @@ from markupsafe import Markup
 
 from mailarchive.model import Part
 from mailarchive.parse import (
-    DEFAULT_LIMITS,
     Leaf,
     describe,
+    limits_in_use,
     message_from_bytes,
     payload_bytes,
     walk,
@@ -40,11 +40,12 @@ class Body:
 
 def parts_of(data: bytes) -> list[Part]:
     """The displayable parts of a message's original bytes (the parse, without the headers)."""
-    message, defects = message_from_bytes(data)
+    limits = limits_in_use()
+    message, defects = message_from_bytes(data, limits)
     parts = []
-    for leaf in walk(message):
+    for leaf in walk(message, limits):
         if isinstance(leaf, Leaf):
-            part = describe(leaf, DEFAULT_LIMITS, defects)
+            part = describe(leaf, limits, defects)
             if part is not None:
                 parts.append(part)
     return parts
@@ -52,10 +53,11 @@ def parts_of(data: bytes) -> list[Part]:
 
 def attachment_of(data: bytes, index: int) -> tuple[Part, bytes] | None:
     """MIME leaf `index` of a message: its description and decoded content."""
-    message, defects = message_from_bytes(data)
-    for leaf in walk(message):
+    limits = limits_in_use()
+    message, defects = message_from_bytes(data, limits)
+    for leaf in walk(message, limits):
         if isinstance(leaf, Leaf) and leaf.index == index:
-            part = describe(Leaf(leaf.index, leaf.part, False), DEFAULT_LIMITS, defects)
+            part = describe(Leaf(leaf.index, leaf.part, False), limits, defects)
             if part is None:
                 return None
             return part, payload_bytes(leaf.part)
@@ -104,13 +106,14 @@ def render_body(mlist: ListInfo, num: int, parts: Sequence[Part], here: str,
 
 def parts_and_payloads(data: bytes) -> tuple[list[Part], dict[int, bytes]]:
     """The displayable parts, and the decoded content of each attachment among them."""
-    message, defects = message_from_bytes(data)
+    limits = limits_in_use()
+    message, defects = message_from_bytes(data, limits)
     parts: list[Part] = []
     payloads: dict[int, bytes] = {}
-    for leaf in walk(message):
+    for leaf in walk(message, limits):
         if not isinstance(leaf, Leaf):
             continue
-        part = describe(leaf, DEFAULT_LIMITS, defects)
+        part = describe(leaf, limits, defects)
         if part is None:
             continue
         parts.append(part)

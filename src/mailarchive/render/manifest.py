@@ -11,6 +11,7 @@ from pathlib import Path
 
 MANIFEST = ".mailarchive-export.json"
 FORMAT = 1
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
 
 
 class UnsafePath(ValueError):
@@ -55,10 +56,10 @@ class Writer:
     written: int = 0
     unchanged: int = 0
     _dirs: set[str] = field(default_factory=set)
+    top: str = field(init=False)
 
-    @property
-    def top(self) -> str:
-        return str(self.root)
+    def __post_init__(self) -> None:
+        self.top = str(self.root)
 
     def put(self, path: str, data: bytes) -> None:
         full = self.full(path)
@@ -67,11 +68,14 @@ class Writer:
         if self.old.get(path) == hashed and os.path.isfile(full):
             self.unchanged += 1
             return
-        self._ensure_dir(os.path.dirname(full))
-        fd = os.open(full, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0),
-                     0o644)
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
+        self._ensure_dir(os.path.dirname(path))
+        fd = os.open(full, _CREATE, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
         self.written += 1
 
     def full(self, path: str) -> str:
@@ -81,22 +85,26 @@ class Writer:
         return os.path.join(self.top, path)
 
     def _ensure_dir(self, folder: str) -> None:
-        """Create `folder` under root one level at a time, refusing to pass through a symlink."""
-        if folder in self._dirs:
+        """Create `folder` (a checked path relative to root) one level at a time, refusing to
+        pass through a symlink."""
+        if not folder or folder in self._dirs:
             return
         current = self.top
-        for part in os.path.relpath(folder, self.top).split(os.sep):
+        made = ""
+        for part in folder.split("/"):
             current = os.path.join(current, part)
-            if current in self._dirs:
+            made = f"{made}/{part}" if made else part
+            if made in self._dirs:
                 continue
-            if os.path.islink(current):
-                raise UnsafePath(f"{current} is a symbolic link; not writing through it")
             try:
-                os.mkdir(current)
+                os.mkdir(current)  # a folder made here is no link: only an existing one is checked
             except FileExistsError:  # made by another worker, or an earlier run
+                if os.path.islink(current):
+                    raise UnsafePath(f"{current} is a symbolic link; not writing through "
+                                     "it") from None
                 if not os.path.isdir(current):
                     raise
-            self._dirs.add(current)
+            self._dirs.add(made)
 
     def remove(self, path: str) -> None:
         """Delete a file an earlier export wrote that nothing produces any more (and any folder
@@ -110,5 +118,5 @@ class Writer:
         folder = os.path.dirname(full)
         while folder != self.top and not os.listdir(folder):
             os.rmdir(folder)
-            self._dirs.discard(folder)
+            self._dirs.discard(os.path.relpath(folder, self.top).replace(os.sep, "/"))
             folder = os.path.dirname(folder)

@@ -5,20 +5,22 @@ The static export builds the same pages from whole-list data; both end in `views
 
 from __future__ import annotations
 
+import hashlib
+import marshal
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
 
 from mailarchive.model import Part
-from mailarchive.render import downloads, feeds, months, urls, views
+from mailarchive.render import SEARCHABLE, downloads, feeds, months, urls, views
 from mailarchive.render.body import attachment_of, parts_of
 from mailarchive.render.pages import (
-    Nav,
     list_summary,
+    message_nav,
     month_link,
-    nav,
-    shape,
     thread_summary,
 )
-from mailarchive.store import ListInfo, MessageRow, Store
+from mailarchive.store import ListInfo, MessageRow, Store, to_row
 
 RECENT_THREADS = 20
 
@@ -38,6 +40,35 @@ class Moved(Exception):
         super().__init__(target)
         self.target = target
         self.number = number
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page before rendering: `stamp` digests everything it is made from (rows, bytes,
+    settings), so two pages with the same target and stamp are the same page."""
+
+    target: str
+    stamp: bytes
+    render: Callable[[], str]
+    shared: bytes = b""  # text the page repeats (a message's bytes): a compression dictionary
+
+
+def stamp(*inputs: object) -> bytes:
+    """A digest of a page's inputs: every field of every row and setting it is made from, so
+    any change in what a page shows changes its stamp. (marshal's version 2 writes values
+    without back-references, so equal inputs give equal bytes; it is twice as fast as repr.)"""
+    data = marshal.dumps(tuple(_fields(value) for value in inputs), 2)
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def _fields(value: object) -> Any:
+    """Rows and settings (dataclasses) as tuples of their fields, also inside a tuple; rows
+    fetched as tuples are taken as they are (marshal refuses anything else, loudly)."""
+    if hasattr(value, "__dataclass_fields__"):
+        return (type(value).__name__, *vars(value).values())
+    if isinstance(value, tuple):
+        return tuple(_fields(item) for item in value)
+    return tuple(value) if isinstance(value, list) else value
 
 
 def tombstone_text(mlist: ListInfo, num: int, reason: str) -> str:
@@ -86,34 +117,58 @@ class Site:
         return views.list_html(mlist, info, links, threads)
 
     def month_page(self, name: str, year: str, mm: str, order: str, page: int) -> str:
+        return self.month(name, year, mm, order, page).render()
+
+    def month(self, name: str, year: str, mm: str, order: str, number: int) -> Page:
+        """A month index page (`NotFound` when rendered past its last page)."""
         mlist = self.mlist(name)
         month = f"{year}-{mm}"
-        links = [month_link(mlist, m, c) for m, c in self.store.months(mlist)]
-        current = [link for link in links if link.month == month]
-        if not current or order not in months.ORDER_LABELS:
+        fields = self.store.month_fields(mlist, month) if order in months.ORDER_LABELS else []
+        if not fields:
             raise NotFound(f"The list {mlist.name} has no messages in {month}.")
-        pages = months.paginate(mlist, self.store.month_messages(mlist, month), order)
-        if not 1 <= page <= len(pages):
-            raise NotFound(f"The {month} index of {mlist.name} has only {len(pages)} pages.")
-        view = months.month_page(mlist, current[0], order, page, pages[page - 1], len(pages),
-                                 months.neighbours(links, month))
-        return views.month_html(mlist, view)
+        before, after = self.store.month_neighbours(mlist, month)
+        around = tuple(month_link(mlist, m, 0) if m else None for m in (before, after))
+
+        def render() -> str:
+            rows = [to_row(f) for f in fields]
+            pages = months.paginate(mlist, rows, order)
+            if not 1 <= number <= len(pages):
+                raise NotFound(f"The {month} index of {mlist.name} has only {len(pages)} pages.")
+            view = months.month_page(mlist, month_link(mlist, month, len(rows)), order, number,
+                                     pages[number - 1], len(pages), (around[0], around[1]))
+            return views.month_html(mlist, view)
+
+        return Page(urls.month(mlist.name, month, order, number),
+                    stamp("month", SEARCHABLE.get(), months.PAGE_SIZE, mlist, order, number,
+                          fields, around),
+                    render)
 
     def message_page(self, name: str, num: str, images: bool = False) -> str:
+        return self.message(name, num, images).render()
+
+    def message(self, name: str, num: str, images: bool = False) -> Page:
         mlist = self.mlist(name)
         row = self.row(mlist, num)
-        return views.message_html(mlist, row, parts_of(self.store.raw(row)),
-                                  self.message_nav(mlist, row), images, dynamic=True)
+        raw = self.store.raw(row)
+        around = self.store.neighbour_rows(row)
+        copies = self._copies(mlist, row)
+        thread = self.store.thread_fields(mlist, row.thread)
 
-    def message_nav(self, mlist: ListInfo, row: MessageRow) -> Nav:
-        before, after = self.store.neighbours(row)
-        around = (self.store.message(mlist, before) if before else None,
-                  self.store.message(mlist, after) if after else None)
-        names = {m.id: m.name for m in self.store.lists()}
-        copies = [(names.get(c.list_id, ""), c.num)
-                  for c in self.store.by_message_id(row.message_id)]
-        thread_rows = self.store.thread_messages(mlist, row.thread)
-        return nav(mlist, row, around, shape(mlist, thread_rows), copies)
+        def render() -> str:
+            links = message_nav(mlist, row, around, [to_row(f) for f in thread], copies)
+            return views.message_html(mlist, row, parts_of(raw), links, images, dynamic=True)
+
+        digest = hashlib.blake2b(raw, digest_size=16).digest()
+        return Page(urls.message(mlist.name, row.num),
+                    stamp("message", SEARCHABLE.get(), images, mlist, row, digest, around,
+                          copies, thread), render, raw)
+
+    def _copies(self, mlist: ListInfo, row: MessageRow) -> list[tuple[str, int]]:
+        """Where the copies of a message are: (list name, number), this one included."""
+        found = self.store.by_message_id(row.message_id)
+        names = ({mlist.id: mlist.name} if all(c.list_id == mlist.id for c in found)
+                 else {m.id: m.name for m in self.store.lists()})
+        return [(names.get(c.list_id, ""), c.num) for c in found]
 
     def thread_rows(self, name: str, num: str) -> tuple[ListInfo, int, list[MessageRow]]:
         """A thread's messages; `Moved` when `num` is a message now in a thread of another id."""

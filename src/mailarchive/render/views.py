@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from mailarchive.model import Part
-from mailarchive.render import render, urls
+from mailarchive.render import SEARCHABLE, render, urls
 from mailarchive.render.months import MonthPage
 from mailarchive.render.pages import (
     ListSummary,
@@ -16,6 +16,7 @@ from mailarchive.render.pages import (
     Shape,
     ThreadSummary,
     by_year,
+    entry,
     message_view,
     month_link,
     reply_link,
@@ -74,6 +75,26 @@ def thread_html(mlist: ListInfo, thread: int, rows: Sequence[MessageRow],
     return render("thread.html", here, subject=subject, messages=views, items=tree(entries),
                   mbox=urls.thread_mbox(mlist.name, thread),
                   crumbs=_crumbs(mlist, first, here, "thread"))
+
+
+def sample_html() -> str:
+    """A message page and a month page of made-up mail: the markup that every page repeats, as
+    a compression dictionary for stored pages (the same for as long as the code is)."""
+    mlist = ListInfo(0, "list", "list", "list@example.org", "", True)
+    rows = [MessageRow(n, 0, n, f"{n}@example.org", False, None, (), "Re: a subject", "A Sender",
+                       "sender@example.org", 1_000_000_000 + n, 0, "date", "2001-09", 1, 0, 0,
+                       (), None) for n in (1, 2, 3)]
+    entries = [entry(mlist, row) for row in rows]
+    nav = Nav(entries[0], entries[2], entries[0], entries[2], entries[0], entries[2:],
+              urls.thread("list", 1), 3)
+    month = month_link(mlist, "2001-09", 3)
+    page = MonthPage(month, "thread", 1, [(1, month.target)], [], tree(entries), [], [], month,
+                     month)
+    token = SEARCHABLE.set(True)
+    try:
+        return (message_html(mlist, rows[1], (), nav, dynamic=True) + month_html(mlist, page))
+    finally:
+        SEARCHABLE.reset(token)
 
 
 def error_html(here: str, heading: str, explanation: str) -> str:
