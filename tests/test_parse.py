@@ -251,3 +251,15 @@ def test_rfc2231_charset_with_nul_bytes_is_kept_as_text() -> None:
     from mailarchive.render.body import parts_of
 
     assert [p.kind for p in parts_of(data)] == ["attachment"]
+
+
+def test_far_more_parts_than_shown_are_cut_before_the_parser_sees_them() -> None:
+    many = "Content-Type: multipart/mixed; boundary=z\n\n" + "".join(
+        f"--z\nContent-Type: text/plain\n\npart {i}\n" for i in range(10_000)) + "--z--\n"
+    p = parse(many.encode(), now=NOW, limits=Limits(max_parts=100))
+    assert [x.text.strip() for x in p.parts] == [f"part {i}" for i in range(100)]
+    assert p.defects.count("more than 100 MIME parts: the rest are not shown") == 1
+    assert not any("boundary" in d for d in p.defects)  # the cut closes what it leaves open
+    exact = "Content-Type: multipart/mixed; boundary=z\n\n" + "".join(
+        f"--z\nContent-Type: text/plain\n\npart {i}\n" for i in range(100)) + "--z--\n"
+    assert len(parse(exact.encode(), now=NOW, limits=Limits(max_parts=100)).parts) == 100

@@ -85,11 +85,10 @@ def message_from_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> tuple[Me
         fast = _fast_single_part(data)
         if fast is not None:
             return fast, defects
-        cut = _nesting_cut(data, limits.max_depth)
+        cut = _structure_cut(data, limits)
         if cut is not None:
-            defects.append(f"MIME nesting deeper than {limits.max_depth} levels: inner parts "
-                           "not shown")
-            data = data[:cut]
+            data, note = cut
+            defects.append(note)
         return BytesParser().parsebytes(data), defects
     except RecursionError:
         defects.append("MIME structure too deeply nested to parse: the body is shown unparsed")
@@ -130,20 +129,35 @@ def _fast_single_part(data: bytes) -> Message | None:
     return message
 
 
-def _nesting_cut(data: bytes, max_depth: int) -> int | None:
-    """Where multipart nesting first goes deeper than `max_depth`, by a scan of boundary
-    declarations and delimiter lines; None if it never does. The stdlib parser checks every line
-    against every open boundary, so its cost grows with depth x lines: it must not see more."""
-    if len(_BOUNDARY.findall(data)) <= max_depth:
+def parts_note(limits: Limits) -> str:
+    return f"more than {limits.max_parts} MIME parts: the rest are not shown"
+
+
+def _structure_cut(data: bytes, limits: Limits) -> tuple[bytes, str] | None:
+    """The part of `data` the stdlib parser may see, and why, where multipart nesting goes
+    deeper than `max_depth` or there are far more parts than are shown; None if neither.
+    Boundary declarations and delimiter lines are scanned once. The stdlib parser checks every
+    line against every open boundary and builds every part, so its cost grows with depth x lines
+    and with the number of parts: it must not see more than is displayed."""
+    deep = len(_BOUNDARY.findall(data)) > limits.max_depth
+    most_delimiters = 2 * limits.max_parts + limits.max_depth  # room for the containers too
+    if not deep and data.count(b"\n--") <= most_delimiters:
         return None
     open_boundaries: list[bytes] = []
+    delimiters = 0
     for mark in _NESTING_MARKS.finditer(data):
         quoted, bare, line = mark.groups()
         if line is None:
             open_boundaries.append(quoted if quoted is not None else bare)
-            if len(open_boundaries) > max_depth:
-                return data.rfind(b"\n", 0, mark.start()) + 1
+            if len(open_boundaries) > limits.max_depth:
+                return (data[:data.rfind(b"\n", 0, mark.start()) + 1],
+                        f"MIME nesting deeper than {limits.max_depth} levels: inner parts "
+                        "not shown")
         elif line in open_boundaries:  # a delimiter closes every part opened inside it
+            delimiters += 1
+            if delimiters > most_delimiters:
+                closing = b"".join(b"--" + b + b"--\n" for b in reversed(open_boundaries))
+                return data[:mark.start()] + closing, parts_note(limits)
             del open_boundaries[_last(open_boundaries, line) + 1:]
         elif line.endswith(b"--") and line[:-2] in open_boundaries:
             del open_boundaries[_last(open_boundaries, line[:-2]):]
@@ -172,7 +186,7 @@ def walk(message: Message, limits: Limits = DEFAULT_LIMITS) -> Iterator[Leaf | s
                                                                  and child is not preferred)))
             continue
         if count >= limits.max_parts:
-            yield f"more than {limits.max_parts} MIME parts: the rest are not shown"
+            yield parts_note(limits)
             return
         yield Leaf(count, part, hidden)
         count += 1
@@ -362,7 +376,8 @@ def _parts(message: Message, limits: Limits, defects: list[str]) -> list[Part]:
     parts: list[Part] = []
     for leaf in walk(message, limits):
         if isinstance(leaf, str):
-            defects.append(leaf)
+            if leaf not in defects:  # the structure cut may have noted it already
+                defects.append(leaf)
             continue
         part = describe(leaf, limits, defects)
         defects.extend(_defect_text(d) for d in leaf.part.defects)  # decoding adds some
