@@ -144,11 +144,6 @@ class PageStore:
             return None
         return unpack(found[1], page.shared)
 
-    def html(self, page: Page) -> bytes:
-        """The page's HTML: kept, or rendered now and kept."""
-        kept = self.get(page)
-        return kept if kept is not None else self.rendered(page)
-
     def rendered(self, page: Page) -> bytes:
         """The page's HTML rendered now, and kept (in batches: see `flush`) if there is room."""
         html = page.render().encode("utf-8", "replace")
