@@ -15,11 +15,14 @@ import re
 from pathlib import Path
 
 import pytest
+from starlette.testclient import TestClient
 
 from mailarchive import sources
 from mailarchive.cli import write_mbox
 from mailarchive.ingest import ingest
 from mailarchive.store import Store
+from mailarchive.web import create_app
+from test_hostile import active_content, page_header_problems
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPORA = Path(os.environ.get("MAILARCHIVE_CORPORA", ROOT.parent / "shared" / "corpora"))
@@ -58,6 +61,27 @@ def test_every_message_of_every_small_corpus_is_archived(tmp_path: Path, name: s
     assert summary.added == len(distinct) == store.stats(mlist)["messages"]
     stored = {hashlib.sha256(data).digest() for _, data in store.iter_raw(mlist)}
     assert stored == distinct
+
+
+@pytest.mark.parametrize("name", SMALL)
+def test_every_real_tricky_message_is_shown_inert(tmp_path: Path, name: str) -> None:
+    """The other mail projects' tricky messages, as the server shows them: every page answers,
+    carries its security headers and holds no active content; every .eml answers."""
+    store = Store(tmp_path / "archive")
+    mlist = store.ensure_list(name)
+    ingest(store, mlist, [raw for f in corpus_files(name) for raw in sources.read(str(f))])
+    numbers = [int(r[0]) for r in store.db.execute("SELECT num FROM messages")]
+    store.close()
+    client = TestClient(create_app(tmp_path / "archive"), raise_server_exceptions=False)
+    problems = []
+    for num in numbers:
+        page = client.get(f"/{name}/msg{num}.html")
+        found = (page_header_problems(page) + list(active_content(page.text))
+                 if page.status_code == 200 else [f"status {page.status_code}"])
+        raw = client.get(f"/{name}/msg{num}.eml")
+        found += [] if raw.status_code == 200 else [f".eml status {raw.status_code}"]
+        problems += [f"msg{num}: {problem}" for problem in found]
+    assert numbers and not problems
 
 
 def test_linux_mips_years_round_trip_byte_for_byte(tmp_path: Path) -> None:
