@@ -16,13 +16,13 @@ folder is git-ignored). See fuzz/README.md.
 from __future__ import annotations
 
 import sys
-import zlib
 
 import atheris
 
 with atheris.instrument_imports(include=["mailarchive"]):
     from mailarchive.ingest import prepare
     from mailarchive.model import RawMessage
+    from mailarchive.packing import unpack
     from mailarchive.parse import Limits
     from mailarchive.render.body import parts_of, render_body
     from mailarchive.render.hiding import public_raw
@@ -34,7 +34,7 @@ LIST = ListInfo(1, "fuzz", "Fuzz", "fuzz@example.org", "[Fuzz]", True)
 
 def one_input(data: bytes) -> None:
     prepared = prepare(RawMessage(data, "fuzz"), "[Fuzz]", 1_800_000_000.0, LIMITS)
-    assert zlib.decompress(prepared.packed) == data
+    assert unpack(prepared.packed) == data
     render_body(LIST, 1, parts_of(data), "fuzz/1/")
     public_raw(data)
 

@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING
 
 from mailarchive.memory import release
 from mailarchive.model import ParsedMessage, RawMessage
+from mailarchive.packing import pack
+from mailarchive.packing import train as train_dictionary
 from mailarchive.parse import DEFAULT_LIMITS, Limits, parse_safely
 from mailarchive.search.text import Document, document
-from mailarchive.store import ListInfo, Store, pack, train_dictionary
+from mailarchive.store import ListInfo, Store
 from mailarchive.thread import strip_prefix
 
 if TYPE_CHECKING:

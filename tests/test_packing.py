@@ -1,0 +1,86 @@
+"""Packing of original bytes: Zstandard for new mail, zlib read back from older archives."""
+
+from __future__ import annotations
+
+import zlib
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mailarchive import packing
+from mailarchive.ingest import ingest
+from mailarchive.model import RawMessage
+from mailarchive.store import Store
+
+
+def mail(n: int) -> bytes:
+    return (f"From: Writer {n % 7} <w{n % 7}@example.org>\nTo: list@example.org\n"
+            f"Subject: topic {n % 13}\nMessage-ID: <p{n}@example.org>\n"
+            f"Date: Mon, {1 + n % 28} Sep 2001 10:00:00 +0000\n\n"
+            f"Body {n} with words that repeat, and some that do not: {n * 7919}.\n").encode()
+
+
+SAMPLES = [mail(n) for n in range(400)]
+ZSTD_DICT = packing.train(SAMPLES)
+
+
+@given(st.binary(max_size=5000))
+def test_any_bytes_come_back_exactly(data: bytes) -> None:
+    assert ZSTD_DICT is not None
+    for zdict in (None, ZSTD_DICT):
+        packed = packing.pack(data, zdict)
+        assert packed[:4] == packing.ZSTD_MAGIC
+        wanted = packing.dictionary_wanted(packed)
+        assert wanted == (packing.dictionary_id(zdict) if zdict else None)
+        assert packing.unpack(packed, zdict) == data
+
+
+def test_a_trained_dictionary_makes_small_mail_smaller() -> None:
+    assert ZSTD_DICT is not None and packing.is_zstd_dictionary(ZSTD_DICT)
+    message = mail(1000)
+    assert len(packing.pack(message, ZSTD_DICT)) < 0.7 * len(packing.pack(message))
+    assert packing.train(SAMPLES[:10]) is None  # too few to learn from
+
+
+def test_zlib_streams_of_older_archives_are_still_read() -> None:
+    zdict = b"".join(m.split(b"\n\n")[0] for m in SAMPLES)[-32768:]
+    message = mail(5)
+    plain = zlib.compress(message, 9)
+    primed = zlib.compressobj(4, zlib.DEFLATED, 15, 9, zlib.Z_DEFAULT_STRATEGY, zdict)
+    with_dict = primed.compress(message) + primed.flush()
+    assert packing.dictionary_wanted(plain) is None
+    assert packing.dictionary_wanted(with_dict) == zlib.adler32(zdict)
+    assert packing.unpack(plain) == message
+    assert packing.unpack(with_dict, zdict) == message
+    assert packing.pack(message, zdict)[:1] == b"\x78"  # an old archive's dictionary: zlib
+
+
+def raws(*messages: bytes) -> list[RawMessage]:
+    return [RawMessage(m, f"test:{i}") for i, m in enumerate(messages)]
+
+
+def test_an_archive_with_an_old_zlib_dictionary_keeps_working(tmp_path: Path) -> None:
+    """An archive made before Zstandard: its zlib dictionary stays, old and new mail read back."""
+    store = Store(tmp_path / "a")
+    mlist = store.ensure_list("l")
+    zdict = b"".join(m.split(b"\n\n")[0] for m in SAMPLES)[-32768:]
+    store.save_dictionary(zdict)
+    ingest(store, mlist, raws(*SAMPLES[:300]))
+    assert store.dictionary() == zdict
+    stored = [data for _, data in store.iter_raw(mlist)]
+    assert stored == SAMPLES[:300]
+    blobs = [bytes(b) for (b,) in store.db.execute("SELECT data FROM raw")]
+    assert all(packing.dictionary_wanted(b) == zlib.adler32(zdict) for b in blobs)
+
+
+def test_a_new_archive_packs_with_zstandard_and_its_own_dictionary(tmp_path: Path) -> None:
+    store = Store(tmp_path / "a")
+    mlist = store.ensure_list("l")
+    ingest(store, mlist, raws(*SAMPLES))
+    zdict = store.dictionary()
+    assert zdict is not None and packing.is_zstd_dictionary(zdict)
+    blobs = [bytes(b) for (b,) in store.db.execute("SELECT data FROM raw")]
+    assert {packing.dictionary_wanted(b) for b in blobs} == {packing.dictionary_id(zdict)}
+    reopened = Store(tmp_path / "a", create=False)
+    assert [data for _, data in reopened.iter_raw(mlist)] == SAMPLES
