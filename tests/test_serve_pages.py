@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -24,9 +25,9 @@ from mailarchive.ingest import ingest
 from mailarchive.model import RawMessage
 from mailarchive.pagestore import PageStore
 from mailarchive.render import views
-from mailarchive.render.pages import message_nav, nav, shape
+from mailarchive.render.pages import message_nav, nav, shape, thread_order
 from mailarchive.store import ListInfo, Store
-from mailarchive.web import NoDelayHTTP, create_app
+from mailarchive.web import NoDelayHTTP, NoDelayHttpTools, create_app
 
 ROOM = 1 << 30
 
@@ -235,22 +236,23 @@ def test_one_page_nav_is_the_whole_thread_nav(archive: Archive) -> None:
             rows = store.thread_messages(found, row.thread)
             around = store.neighbour_rows(row)
             copies = [(names[c.list_id], c.num) for c in store.by_message_id(row.message_id)]
-            assert message_nav(found, row, around, rows, copies) == nav(
+            assert message_nav(found, row, around, thread_order(found, rows), copies) == nav(
                 found, row, around, shape(found, rows), copies)
             checked += 1
     store.close()
     assert checked > 100
 
 
-def test_connections_send_without_delay(folder: Path) -> None:
+@pytest.mark.parametrize("kind", [NoDelayHTTP, NoDelayHttpTools])
+def test_connections_send_without_delay(folder: Path, kind: Any) -> None:
     """With --workers, uvicorn listens on a socket asyncio does not take for TCP; our protocol
     still turns Nagle's algorithm off, or every response waits 40 ms for a delayed ACK."""
-    config = uvicorn.Config(create_app(folder, cache=False), http=NoDelayHTTP, log_level="error")
+    config = uvicorn.Config(create_app(folder, cache=False), http=kind, log_level="error")
     config.load()
-    made: list[NoDelayHTTP] = []
+    made: list[Any] = []
 
-    def protocol() -> NoDelayHTTP:
-        made.append(NoDelayHTTP(config=config, server_state=ServerState(), app_state={}))
+    def protocol() -> Any:
+        made.append(kind(config=config, server_state=ServerState(), app_state={}))
         return made[-1]
 
     async def connect() -> int:

@@ -233,30 +233,32 @@ def remove(list_name: str, numbers: tuple[int, ...], reason: str, archive: str |
               help="Server processes (default: one per core).")
 @click.option("--warm/--no-warm", default=True, show_default=True,
               help="Render the pages not kept yet in the background, at low priority.")
+@click.option("--access-log/--no-access-log", default=False, show_default=True,
+              help="Log every request on standard error (a reverse proxy usually does).")
 @archive_option
-def serve(host: str, port: int, workers: int, warm: bool, archive: str | None) -> None:
+def serve(host: str, port: int, workers: int, warm: bool, access_log: bool,
+          archive: str | None) -> None:
     """Serve the archive's pages, feeds and downloads over HTTP."""
     import multiprocessing
 
-    import uvicorn
-
-    from mailarchive import pagestore
-    from mailarchive.web import ARCHIVE_VARIABLE, create_app
+    from mailarchive import pagestore, serving
+    from mailarchive.web import ARCHIVE_VARIABLE
 
     folder = str(archive or settings()["archive"])
     open_store(folder).close()
+    workers = workers or os.cpu_count() or 1
+    try:
+        sockets = serving.listen(host, port, workers)
+    except serving.ListenError as error:
+        raise click.ClickException(str(error)) from error
     if warm:
         multiprocessing.get_context("fork").Process(
             target=pagestore.warm, args=(folder,), daemon=True).start()
-    workers = workers or os.cpu_count() or 1
     options: dict[str, Any] = {"host": host, "port": port, "proxy_headers": True,
-                               "server_header": False, "http": "mailarchive.web:NoDelayHTTP"}
-    if workers == 1:
-        uvicorn.run(create_app(folder), **options)
-        return
+                               "server_header": False, "http": "mailarchive.web:NoDelayHttpTools",
+                               "access_log": access_log}
     os.environ[ARCHIVE_VARIABLE] = folder
-    uvicorn.run("mailarchive.web:app_from_environment", factory=True, workers=workers,
-                **options)
+    serving.run(options, workers, sockets)
 
 
 @main.command()

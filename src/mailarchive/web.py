@@ -27,6 +27,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from mailarchive import web_search
 from mailarchive.pagecache import PageCache
@@ -77,18 +78,31 @@ class SecurityHeaders:
         await self.app(scope, receive, send_safely)
 
 
+def _no_delay(transport: asyncio.BaseTransport) -> None:
+    sock = transport.get_extra_info("socket")
+    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+
+
 class NoDelayHTTP(H11Protocol):
     """uvicorn's HTTP/1.1 with Nagle's algorithm off on every connection. With `--workers`,
     uvicorn binds a socket that asyncio does not take for TCP, so it leaves Nagle on, and each
     response then waits for the client's delayed ACK: 40 ms a request."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        sock = transport.get_extra_info("socket")
-        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-            try:
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            except OSError:
-                pass
+        _no_delay(transport)
+        super().connection_made(transport)
+
+
+class NoDelayHttpTools(HttpToolsProtocol):
+    """The same with uvicorn's httptools parser (C; what `serve` uses: a page costs half the
+    time h11's pure-Python parsing does)."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        _no_delay(transport)
         super().connection_made(transport)
 
 
@@ -228,11 +242,13 @@ class _Handlers:
         """A page from the archive's kept pages, rendered (and kept) if it is not there.
 
         Finding the page's inputs and its kept copy takes a few index seeks, done here on the
-        event loop; only rendering, which can take long, goes to the thread pool."""
+        event loop, and so is rendering a page known to be quick (handing a millisecond's work
+        to a thread costs a fifth as much again, and the GIL lets it run no sooner); slower
+        pages go to the thread pool, so that they do not hold up the others."""
         found = self.pages.get(page) if self.pages is not None else None
         if found is None:
             render = self.pages.rendered if self.pages is not None else _encoded
-            found = await run_in_threadpool(render, page)
+            found = render(page) if page.quick else await run_in_threadpool(render, page)
         return Response(found, media_type=HTML)
 
     def site(self) -> Site:

@@ -183,37 +183,51 @@ def nav(mlist: ListInfo, row: MessageRow, neighbours: tuple[MessageRow | None, M
                 if (name, num) != (mlist.name, row.num) and urls.list_ok(name)])
 
 
-def message_nav(mlist: ListInfo, row: MessageRow,
-                neighbours: tuple[MessageRow | None, MessageRow | None],
-                thread_rows: Sequence[MessageRow], copies: Sequence[tuple[str, int]]) -> Nav:
-    """`nav(..., shape(thread_rows), ...)` for one page, making entries only for the messages
-    it links to rather than for the whole thread (the server renders one page at a time)."""
+@dataclass(frozen=True)
+class ThreadOrder:
+    """A thread's rows in display order: the part of its pages' navigation that all of its
+    messages share (the server keeps it per thread, see `site`)."""
+
+    by_row: dict[int, MessageRow]
+    placed: list[thread.Placed]
+    index: dict[int, int]  # num -> position in `placed`
+    target: str
+
+
+def thread_order(mlist: ListInfo, thread_rows: Sequence[MessageRow]) -> ThreadOrder:
     by_row = {r.num: r for r in thread_rows}
     placed = [p for p in thread.order(r.member() for r in thread_rows) if p.num in by_row]
-    nums = [p.num for p in placed]
-    parents = {p.num: p.parent for p in placed}
-    at = nums.index(row.num) if row.num in parents else -1
+    target = urls.thread(mlist.name, thread_rows[0].thread) if thread_rows else ""
+    return ThreadOrder(by_row, placed, {p.num: i for i, p in enumerate(placed)}, target)
+
+
+def message_nav(mlist: ListInfo, row: MessageRow,
+                neighbours: tuple[MessageRow | None, MessageRow | None],
+                order: ThreadOrder, copies: Sequence[tuple[str, int]]) -> Nav:
+    """`nav(..., shape(thread_rows), ...)` for one page, making entries only for the messages
+    it links to rather than for the whole thread (the server renders one page at a time)."""
+    placed, by_row = order.placed, order.by_row
+    at = order.index.get(row.num, -1)
 
     def entry_at(i: int) -> Entry:
-        made = entry(mlist, by_row[nums[i]], min(placed[i].depth, filters.MAX_DEPTH))
+        made = entry(mlist, by_row[placed[i].num], min(placed[i].depth, filters.MAX_DEPTH))
         root = next((j for j in range(i, -1, -1) if placed[j].depth == 0), None)
-        subject = (thread.normalize_subject(subject_of(by_row[nums[root]], mlist.obfuscate))
+        subject = (thread.normalize_subject(subject_of(by_row[placed[root].num],
+                                                        mlist.obfuscate))
                    if root is not None else "")
         if i != root and thread.normalize_subject(made.subject) == subject:
             made = replace(made, same_subject=True)
         return made
 
-    parent = parents.get(row.num)
-    target = urls.thread(mlist.name, thread_rows[0].thread) if thread_rows else ""
+    parent = placed[at].parent if at >= 0 else None
     return Nav(
         prev=entry(mlist, neighbours[0]) if neighbours[0] else None,
         next=entry(mlist, neighbours[1]) if neighbours[1] else None,
         thread_prev=entry_at(at - 1) if at > 0 else None,
-        thread_next=entry_at(at + 1) if 0 <= at < len(nums) - 1 else None,
-        parent=entry_at(nums.index(parent)) if parent is not None and parent in parents
-        else None,
+        thread_next=entry_at(at + 1) if 0 <= at < len(placed) - 1 else None,
+        parent=entry_at(order.index[parent]) if parent in order.index else None,
         replies=[entry_at(i) for i, p in enumerate(placed) if p.parent == row.num],
-        thread=target or urls.thread(mlist.name, row.thread), thread_size=len(nums),
+        thread=order.target or urls.thread(mlist.name, row.thread), thread_size=len(placed),
         copies=[(urls.message(name, num), f"{name}, message {num}") for name, num in copies
                 if (name, num) != (mlist.name, row.num) and urls.list_ok(name)])
 

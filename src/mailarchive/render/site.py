@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import marshal
-from collections.abc import Callable, Iterator
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,14 +17,19 @@ from mailarchive.model import Part
 from mailarchive.render import SEARCHABLE, downloads, feeds, months, urls, views
 from mailarchive.render.body import attachment_of, parts_of
 from mailarchive.render.pages import (
+    ThreadOrder,
     list_summary,
     message_nav,
     month_link,
+    thread_order,
     thread_summary,
 )
 from mailarchive.store import ListInfo, MessageRow, Store, to_row
 
 RECENT_THREADS = 20
+QUICK_BYTES = 32768  # a message page renders in about a millisecond up to this size of mail...
+QUICK_THREAD = 200  # ...in a thread of up to this many messages
+KEPT_THREADS = 1024  # thread orders kept per process (a big thread's is most of its page's work)
 
 
 class NotFound(Exception):
@@ -51,6 +58,7 @@ class Page:
     stamp: bytes
     render: Callable[[], str]
     shared: bytes = b""  # text the page repeats (a message's bytes): a compression dictionary
+    quick: bool = False  # renders in about a millisecond (a message page of small mail)
 
 
 def stamp(*inputs: object) -> bytes:
@@ -73,6 +81,26 @@ def _fields(value: object) -> Any:
 
 def tombstone_text(mlist: ListInfo, num: int, reason: str) -> str:
     return f"Message {num} of {mlist.name} was removed from the archive. Reason: {reason}"
+
+
+_orders: OrderedDict[bytes, ThreadOrder] = OrderedDict()
+_orders_lock = threading.Lock()
+
+
+def _order(mlist: ListInfo, digest: bytes, fields: Sequence[tuple[Any, ...]]) -> ThreadOrder:
+    """The thread's display order, kept by the digest of its list and rows: any change to
+    either is a new digest, so a kept order is never stale."""
+    with _orders_lock:
+        found = _orders.get(digest)
+        if found is not None:
+            _orders.move_to_end(digest)
+            return found
+    made = thread_order(mlist, [to_row(f) for f in fields])
+    with _orders_lock:
+        _orders[digest] = made
+        while len(_orders) > KEPT_THREADS:
+            _orders.popitem(last=False)
+    return made
 
 
 class Site:
@@ -153,15 +181,17 @@ class Site:
         around = self.store.neighbour_rows(row)
         copies = self._copies(mlist, row)
         thread = self.store.thread_fields(mlist, row.thread)
+        thread_digest = stamp(mlist, thread)
 
         def render() -> str:
-            links = message_nav(mlist, row, around, [to_row(f) for f in thread], copies)
+            links = message_nav(mlist, row, around, _order(mlist, thread_digest, thread), copies)
             return views.message_html(mlist, row, parts_of(raw), links, images, dynamic=True)
 
         digest = hashlib.blake2b(raw, digest_size=16).digest()
         return Page(urls.message(mlist.name, row.num),
                     stamp("message", SEARCHABLE.get(), images, mlist, row, digest, around,
-                          copies, thread), render, raw)
+                          copies, thread_digest), render, raw,
+                    len(raw) <= QUICK_BYTES and len(thread) <= QUICK_THREAD)
 
     def _copies(self, mlist: ListInfo, row: MessageRow) -> list[tuple[str, int]]:
         """Where the copies of a message are: (list name, number), this one included."""
