@@ -20,7 +20,14 @@ from importlib import resources
 from pathlib import Path
 
 from mailarchive.render import downloads, feeds, months, static_bytes, urls, views
-from mailarchive.render.body import filename_of, parts_and_payloads, parts_of
+from mailarchive.render.body import (
+    Body,
+    filename_of,
+    parts_and_payloads,
+    parts_of,
+    portable,
+    render_body,
+)
 from mailarchive.render.manifest import Manifest, Writer
 from mailarchive.render.pages import (
     MonthLink,
@@ -100,6 +107,7 @@ class State:
 
 
 _STATE: State | None = None
+_MADE: set[str] = set()  # folders this process has made or found (one check each, not per unit)
 
 Unit = tuple[str, str, str, str]  # (kind, list, thread id or month, signature)
 Done = tuple[str, str, dict[str, str], int, int]  # (key, signature, files, written, unchanged)
@@ -161,7 +169,7 @@ def _weight(state: State, unit: Unit) -> int:
 def run_unit(unit: Unit) -> Done:
     assert _STATE is not None
     kind, name, ident, sig = unit
-    writer = Writer(_STATE.out, _STATE.old.files)
+    writer = Writer(_STATE.out, _STATE.old.files, _dirs=_MADE)
     if kind == "thread":
         _thread_unit(_STATE, _STATE.lists[name], int(ident), writer)
     else:
@@ -174,6 +182,7 @@ def _thread_unit(state: State, data: ListData, thread_id: int, writer: Writer) -
     tree = shape(info, rows)
     public: dict[int, bytes] = {}
     bodies = {}
+    rendered: dict[int, Body] = {}
     for row in rows:
         raw = state.store().raw(row)
         parts, payloads = parts_and_payloads(raw)
@@ -186,13 +195,17 @@ def _thread_unit(state: State, data: ListData, thread_id: int, writer: Writer) -
                 writer.put(urls.file_of(target),
                            downloads.public_attachment(part, payloads[part.index], info.obfuscate))
         copies = state.copies.get(row.message_id, [])
-        page = views.message_html(info, row, parts, nav(info, row, data.around(row), tree, copies))
+        body = render_body(info, row.num, parts, urls.message(info.name, row.num))
+        if portable(parts):
+            rendered[row.num] = body  # the thread page shows it again
+        page = views.message_html(info, row, parts, nav(info, row, data.around(row), tree, copies),
+                                  body=body)
         writer.put(urls.file_of(urls.message(info.name, row.num)), page.encode("utf-8", "replace"))
         if urls.mid_ok(row.message_id) and copies[:1] == [(info.name, row.num)]:
             stub = urls.mid(row.message_id)
             html = views.redirect_html(stub, urls.message(info.name, row.num))
             writer.put(urls.file_of(stub), html.encode("utf-8", "replace"))
-    page = views.thread_html(info, thread_id, rows, bodies, tree)
+    page = views.thread_html(info, thread_id, rows, bodies, tree, rendered)
     writer.put(urls.file_of(urls.thread(info.name, thread_id)), page.encode("utf-8", "replace"))
     mbox = b"".join(downloads.public_mbox_gz(rows, lambda r: public[r.num], info.obfuscate))
     writer.put(urls.file_of(urls.thread_mbox(info.name, thread_id)), mbox)
@@ -326,6 +339,7 @@ def export(store: Store, out: str | Path, workers: int = 0) -> Summary:
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
     _STATE = state = build_state(store, store.folder, root, Manifest.load(root))
+    _MADE.clear()
     summary, new = Summary(), Manifest()
     todo = _plan(state, new, summary)
     for key, sig, files, written, unchanged in _run(todo, workers or os.cpu_count() or 1):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from contextvars import ContextVar
 from functools import cache
 from importlib import resources
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
 from mailarchive.render import urls
 
@@ -26,6 +28,22 @@ ENV = Environment(
     auto_reload=False,
     keep_trailing_newline=True,
 )
+
+
+def entry_line(entry: Any, url: Callable[[str], str], short: bool = False) -> Markup:
+    """One message as a line of an index: its subject linked, its author and date (`short`:
+    the author alone for a reply under its thread's subject). A function, not a Jinja macro:
+    month indexes print thousands, and a macro call costs ten times as much."""
+    when = f'<time datetime="{escape(entry.iso)}">{escape(entry.date)}</time>'
+    link = escape(url(entry.target))
+    if short and entry.same_subject:
+        return Markup(f'<a href="{link}"><bdi>{escape(entry.author)}</bdi></a> '
+                      f'<span class="by">{when}</span>')
+    return Markup(f'<a href="{link}"><bdi>{escape(entry.subject)}</bdi></a> '
+                  f'<span class="by"><bdi>{escape(entry.author)}</bdi> · {when}</span>')
+
+
+ENV.globals["entry_line"] = entry_line
 
 
 def static_bytes(name: str) -> bytes:

@@ -82,6 +82,12 @@ def _size(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB"
 
 
+def portable(parts: Sequence[Part]) -> bool:
+    """Whether the body's HTML is the same on any page: only inline images that the HTML
+    names by Content-ID are linked relative to the page."""
+    return not any(p.kind == "attachment" and p.content_id and p.inline_image for p in parts)
+
+
 def render_body(mlist: ListInfo, num: int, parts: Sequence[Part], here: str,
                 images: bool = False) -> Body:
     """The body as HTML for the page at `here`, with its attachments and inline images."""

@@ -124,7 +124,8 @@ class Nav:
 
 
 def message_view(mlist: ListInfo, row: MessageRow, parts: Sequence[Part], here: str,
-                 images: bool = False) -> MessageView:
+                 images: bool = False, body: Body | None = None) -> MessageView:
+    """`body`: the message's body already rendered for another page (see `body.portable`)."""
     hide = mlist.obfuscate
     permalink = urls.mid(row.message_id) if urls.mid_ok(row.message_id) else urls.message(
         mlist.name, row.num)
@@ -135,7 +136,7 @@ def message_view(mlist: ListInfo, row: MessageRow, parts: Sequence[Part], here: 
         f"This message has no usable Date header: its date was taken from {note}." if note
         else None,
         filters.clean(row.message_id), permalink, urls.raw(mlist.name, row.num),
-        render_body(mlist, row.num, parts, here, images),
+        body or render_body(mlist, row.num, parts, here, images),
         tuple(filters.obfuscate_text(d, hide) for d in row.defects
               if not (note and d.startswith("no usable Date header"))))
 

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from mailarchive.model import Part
 from mailarchive.render import SEARCHABLE, render, urls
+from mailarchive.render.body import Body
 from mailarchive.render.months import MonthPage
 from mailarchive.render.pages import (
     ListSummary,
@@ -50,10 +51,10 @@ def _crumbs(mlist: ListInfo, row: MessageRow, here: str, title: str) -> list[tup
 
 
 def message_html(mlist: ListInfo, row: MessageRow, parts: Sequence[Part], nav: Nav,
-                 images: bool = False, dynamic: bool = False) -> str:
+                 images: bool = False, dynamic: bool = False, body: Body | None = None) -> str:
     """The message page. `dynamic`: served live, so "?images=1" can show remote images."""
     here = urls.message(mlist.name, row.num)
-    view = message_view(mlist, row, parts, here, images)
+    view = message_view(mlist, row, parts, here, images, body)
     images_link = (here + "?images=1" if dynamic and view.body.blocked_images and not images
                    else None)
     return render("message.html", here, m=view, nav=nav, reply=reply_link(mlist, row),
@@ -63,13 +64,16 @@ def message_html(mlist: ListInfo, row: MessageRow, parts: Sequence[Part], nav: N
 
 
 def thread_html(mlist: ListInfo, thread: int, rows: Sequence[MessageRow],
-                parts: Mapping[int, Sequence[Part]], tree_of: Shape | None = None) -> str:
-    """A whole thread, every message with its body, as a tree."""
+                parts: Mapping[int, Sequence[Part]], tree_of: Shape | None = None,
+                bodies: Mapping[int, Body] | None = None) -> str:
+    """A whole thread, every message with its body, as a tree (`bodies`: some already
+    rendered, that read the same from any page)."""
     here = urls.thread(mlist.name, thread)
     entries = (tree_of or shape(mlist, rows)).entries
     by_num = {row.num: row for row in rows}
-    views = [replace(message_view(mlist, by_num[e.num], parts.get(e.num, ()), here), entry=e)
-             for e in entries]
+    made = bodies or {}
+    views = [replace(message_view(mlist, by_num[e.num], parts.get(e.num, ()), here,
+                                  body=made.get(e.num)), entry=e) for e in entries]
     subject = subject_of(by_num[entries[0].num], mlist.obfuscate) if entries else "(empty)"
     first = by_num[entries[0].num] if entries else rows[0]
     return render("thread.html", here, subject=subject, messages=views, items=tree(entries),
