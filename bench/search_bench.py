@@ -527,12 +527,10 @@ def wrk_search(folder: Path, qs: dict[str, list[str]]) -> dict:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    py = str(Path(mailarchive_bin()).parent / "python")
-    code = (f"import uvicorn; from mailarchive.web import create_app; "
-            f"uvicorn.run(create_app({str(folder)!r}), host='127.0.0.1', port={port}, "
-            "log_level='warning')")
-    server = subprocess.Popen([py, "-c", code], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    # what a user runs: `serve` with its defaults (one process per core), no page warming
+    server = subprocess.Popen([mailarchive_bin(), "serve", "--host", "127.0.0.1", "--port",
+                               str(port), "--archive", str(folder), "--no-warm"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):
@@ -667,7 +665,8 @@ def summary_lines(results: dict) -> list[str]:
 def web_lines(web: dict | None) -> list[str]:
     if not web:
         return []
-    lines = [f"- /search with wrk -t2 -c8 (one uvicorn process): {web.get('note', '')}"]
+    lines = ["- /search with wrk -t2 -c8 (`mailarchive serve`, one process per core): "
+             f"{web.get('note', '')}"]
     for name, label in (("distinct", "every query different (no kept ranking helps)"),
                         ("repeated", "80 typical queries (rare, phrase, from:, combined) "
                                      "over and over")):
