@@ -58,6 +58,14 @@ def need_list(store: Store, name: str) -> ListInfo:
     return found
 
 
+def check_list_name(name: str) -> None:
+    from mailarchive.names import list_ok
+
+    if not list_ok(name):
+        raise click.ClickException(f"{name!r} cannot be a list name: use letters, digits, "
+                                   "'.', '-' or '_' (up to 64, starting with a letter or digit)")
+
+
 @click.group()
 @click.version_option(package_name="mailarchive")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
@@ -89,16 +97,13 @@ def import_cmd(list_name: str, source: tuple[str, ...], title: str | None, addre
                archive: str | None) -> None:
     """Import mbox files (plain, .gz, .xz), maildirs, folders of messages, or - (stdin)."""
     from mailarchive import sources
-    from mailarchive.names import list_ok
 
     for spec in source:
         try:
             sources.check(spec)
         except sources.SourceError as error:
             raise click.ClickException(str(error)) from error
-    if not list_ok(list_name):
-        raise click.ClickException(f"{list_name!r} cannot be a list name: use letters, digits, "
-                                   "'.', '-' or '_' (up to 64, starting with a letter or digit)")
+    check_list_name(list_name)
     store = open_store(archive, create=True)
     mlist = store.ensure_list(list_name, title, address, subject_prefix)
     workers = 0 if source == ("-",) else (jobs or os.cpu_count() or 1)
@@ -262,6 +267,26 @@ def serve(host: str, port: int, workers: int, warm: bool, access_log: bool,
 
 
 @main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8024, show_default=True)
+@click.option("--socket", "socket_path", type=click.Path(dir_okay=False),
+              help="Listen on this Unix socket instead of TCP (e.g. inside Postfix's spool).")
+@archive_option
+def lmtp(host: str, port: int, socket_path: str | None, archive: str | None) -> None:
+    """Take live mail over LMTP: each recipient names a list (by its address or its name)."""
+    from mailarchive import lmtp as server
+
+    store = open_store(archive)
+    if not store.lists():
+        raise click.ClickException("this archive has no lists yet: create one first with "
+                                   "`mailarchive configure LIST --create --address ADDRESS`")
+    try:
+        server.serve(store, host, port, socket_path, settings().limits)
+    except server.ListenError as error:
+        raise click.ClickException(str(error)) from error
+
+
+@main.command()
 @click.argument("list_names", metavar="[LIST]...", nargs=-1)
 @archive_option
 def render(list_names: tuple[str, ...], archive: str | None) -> None:
@@ -321,12 +346,17 @@ def export_cmd(folder: str, jobs: int, archive: str | None) -> None:
 @click.option("--subject-prefix", help='The tag the list puts in subjects, e.g. "[Salon]".')
 @click.option("--obfuscate/--no-obfuscate", default=None,
               help="Hide addresses in public pages, feeds, search and downloads (default: on).")
+@click.option("--create", is_flag=True, help="Create the list if it is not there yet.")
 @archive_option
 def configure(list_name: str, title: str | None, address: str | None,
-              subject_prefix: str | None, obfuscate: bool | None, archive: str | None) -> None:
+              subject_prefix: str | None, obfuscate: bool | None, create: bool,
+              archive: str | None) -> None:
     """Change a list's settings (the list's owner decides about address obfuscation)."""
-    store = open_store(archive)
-    need_list(store, list_name)
+    if create:
+        check_list_name(list_name)
+    store = open_store(archive, create=create)
+    if not create:
+        need_list(store, list_name)
     mlist = store.ensure_list(list_name, title, address, subject_prefix, obfuscate)
     click.echo(f"{mlist.name}: title {mlist.title!r}, address {mlist.address!r}, subject prefix "
                f"{mlist.subject_prefix!r}, addresses {'hidden' if mlist.obfuscate else 'shown'}")

@@ -78,13 +78,28 @@ def store_all(store: Store, mlist: ListInfo, prepared: Iterable[Prepared],
     """Write one chunk of prepared messages in one transaction."""
     with store.batch():
         for item in prepared:
-            num = store.add(mlist, item.parsed, item.digest, item.packed, item.size,
-                            item.envelope, item.document)
+            num = _store(store, mlist, item)
             if num is None:
                 summary.present += 1
                 continue
             summary.added += 1
             summary.defective += bool(item.parsed.defects)
+
+
+def _store(store: Store, mlist: ListInfo, item: Prepared) -> int | None:
+    return store.add(mlist, item.parsed, item.digest, item.packed, item.size, item.envelope,
+                     item.document)
+
+
+def add_one(store: Store, mlist: ListInfo, raw: RawMessage,
+            limits: Limits = DEFAULT_LIMITS) -> int | None:
+    """Archive one message in its own transaction (live delivery): its number in the list, or
+    None if it is already there. Parsed in this process: a pool costs more than one message."""
+    if store.has(mlist, hashlib.sha256(raw.data).digest()):
+        return None  # hashing is cheap; parsing is not
+    item = prepare(raw, mlist.subject_prefix, limits=limits, zdict=store.dictionary())
+    with store.batch():
+        return _store(store, mlist, item)
 
 
 def _chunks(raws: Iterable[RawMessage], count: int, size: int) -> Iterator[list[RawMessage]]:
