@@ -16,17 +16,31 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mailarchive.store import DB_NAME
 
-CACHED_TYPES = (b"text/html", b"application/atom+xml")
+CACHED_TYPES = (b"text/html", b"application/atom+xml", b"application/json")
 SKIPPED = ("/search", "/api/")
+SEARCHES = ("/search", "/search.atom", "/api/search")
 MAX_PAGE_BYTES = 2 << 20
+SEARCHES_KEPT = 512  # searches are kept apart: their many queries must not push pages out
+
+
+def is_page(path: str) -> bool:
+    return not path.startswith(SKIPPED)
+
+
+def is_search(path: str) -> bool:
+    """The searches whose answer is a page of results (not the streamed mbox download)."""
+    return path in SEARCHES
 
 
 class PageCache:
-    """ASGI middleware: GET responses of pages and feeds, replayed until the data changes."""
+    """ASGI middleware: GET responses of pages and feeds (or, with `searches`, of searches),
+    replayed until the data changes."""
 
-    def __init__(self, app: ASGIApp, folder: str | Path, size: int = 4096) -> None:
+    def __init__(self, app: ASGIApp, folder: str | Path, size: int = 4096,
+                 searches: bool = False) -> None:
         self.app = app
         self.size = size
+        self.wanted = is_search if searches else is_page
         self.db = sqlite3.connect(Path(folder) / DB_NAME, check_same_thread=False)
         self.lock = threading.Lock()
         self.version: int | None = None
@@ -41,7 +55,7 @@ class PageCache:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "http" or scope["method"] != "GET" or path.startswith(SKIPPED):
+        if scope["type"] != "http" or scope["method"] != "GET" or not self.wanted(path):
             await self.app(scope, receive, send)
             return
         self._current()

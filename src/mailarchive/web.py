@@ -30,7 +30,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from mailarchive import web_search
-from mailarchive.pagecache import PageCache
+from mailarchive.pagecache import SEARCHES_KEPT, PageCache
 from mailarchive.pagestore import PageStore
 from mailarchive.render import downloads, urls, views
 from mailarchive.render.body import filename_of
@@ -178,6 +178,7 @@ def create_app(folder: str | Path, cache: bool = True, pages: PageStore | None =
     app.add_middleware(web_search.Searchable)
     if cache:
         app.add_middleware(PageCache, folder=folder)
+        app.add_middleware(PageCache, folder=folder, size=SEARCHES_KEPT, searches=True)
     return app
 
 
