@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mailarchive.render import filters, urls
 from mailarchive.render.body import parts_of, render_body
@@ -26,6 +28,15 @@ def test_obfuscate_addresses() -> None:
     text = filters.obfuscate_text("Ralf <ralf@linux-mips.org> and bob.smith@example.com")
     assert "ralf@" not in text and "bob.smith@" not in text
     assert "r...@linux-mips.org" in text and "b...@example.com" in text
+
+
+_ADDRESSY = st.text(alphabet=st.sampled_from(list("ab.-_+@ \t\n\u00a0\u2003x1")), max_size=60)
+
+
+@given(_ADDRESSY)
+def test_addresses_are_hidden_token_by_token_as_over_the_whole_text(text: str) -> None:
+    whole = filters._ADDRESS_ONLY.sub(filters._obfuscated, filters.clean(text))
+    assert filters.obfuscate_text(text) == whole
 
 
 def test_linkify_links_urls_and_escapes_the_rest() -> None:

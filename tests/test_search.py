@@ -322,3 +322,18 @@ def test_snippet_windows_never_split_an_address(before: int, after: int, space: 
     shown = "".join(piece for piece, _ in pieces)
     assert ("needle", True) in pieces
     assert "body@" not in shown and "person@" not in shown and "ody@" not in shown
+
+
+@pytest.mark.parametrize(("text", "word", "prefix", "marked"), [
+    ("set piix4_func0_dlc_usbpr_en here", "usbpr", False, "usbpr"),  # "_" parts words
+    ("call do_IRQ_handler now", "irq", False, "IRQ"),
+    ("call do_irqfoo now", "irq", True, "irqfoo"),
+    ("not usbprx here", "usbpr", False, None),
+])
+def test_snippets_find_words_where_the_index_does(text: str, word: str, prefix: bool,
+                                                  marked: str | None) -> None:
+    """The index (FTS5 unicode61) splits words at "_": a snippet marks what it matched."""
+    from mailarchive.search.snippet import snippet
+
+    pieces = snippet(text, [(word, prefix)])
+    assert [piece for piece, hit in pieces if hit] == ([marked] if marked else [])

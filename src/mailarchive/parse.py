@@ -386,6 +386,11 @@ def _parts(message: Message, limits: Limits, defects: list[str]) -> list[Part]:
     return parts
 
 
+def is_inline_text(ctype: str, disposition: str) -> bool:
+    """Whether a part of this type and Content-Disposition is shown (and indexed) as text."""
+    return ctype in _TEXT_INLINE and disposition.split(";")[0].strip().lower() != "attachment"
+
+
 def describe(leaf: Leaf, limits: Limits, defects: list[str]) -> Part | None:
     """The display record of one MIME leaf (None for an unchosen alternative)."""
     part = leaf.part
@@ -393,7 +398,7 @@ def describe(leaf: Leaf, limits: Limits, defects: list[str]) -> Part | None:
     params = _type_params(part)
     disposition = str(part.get("content-disposition", ""))
     filename = _filename(part) if disposition or "name" in params else None
-    is_text = ctype in _TEXT_INLINE and disposition.split(";")[0].strip().lower() != "attachment"
+    is_text = is_inline_text(ctype, disposition)
     if is_text and leaf.hidden:
         return None
     payload = payload_bytes(part)

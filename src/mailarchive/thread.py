@@ -14,7 +14,6 @@ _REPLY = re.compile(
     r"^\s*((re|aw|sv|antw|vs|ref|odp|réf|fw|fwd|wg|tr)(\[\d+\]|\(\d+\))?\s*[:：]\s*)+", re.I
 )
 _BRACKET = re.compile(r"^\s*\[[^\]]{1,40}\]\s*")
-_SPACE = re.compile(r"\s+")
 
 
 def strip_prefix(subject: str, prefix: str | None) -> str:
@@ -46,7 +45,7 @@ def normalize_subject(subject: str) -> str:
         text = _REPLY.sub("", text)
         if before == text:
             break
-    return _SPACE.sub(" ", text).strip().lower()
+    return " ".join(text.split()).lower()
 
 
 def thread_keys(message_id: str, references: Sequence[str], in_reply_to: str | None) -> list[str]:

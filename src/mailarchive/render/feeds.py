@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Mapping, Sequence
 
@@ -14,7 +13,6 @@ from mailarchive.store import ListInfo, MessageRow
 
 FEED_SIZE = 30
 EXCERPT = 600
-_SPACES = re.compile(r"\s+")
 
 
 def _id(*parts: object) -> str:
@@ -29,7 +27,7 @@ def excerpt(parts: Sequence[Part], hide: bool) -> str:
         text = part.text if part.kind == "text" else to_text(part.text)
         own = [line for line in text[: EXCERPT * 20].splitlines()
                if not line.lstrip().startswith(">")]
-        folded = _SPACES.sub(" ", " ".join(own)).strip()
+        folded = " ".join(" ".join(own).split())
         if folded:
             short = folded if len(folded) <= EXCERPT else folded[:EXCERPT].rsplit(" ", 1)[0] + " …"
             return filters.obfuscate_text(short, hide)

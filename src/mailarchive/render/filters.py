@@ -47,11 +47,35 @@ def obfuscate(address: str, on: bool = True) -> str:
 
 
 def obfuscate_text(text: str, on: bool = True) -> str:
-    """Free text (names, subjects) with every address in it obfuscated."""
+    """Free text (names, subjects, snippets) with every address in it obfuscated."""
     text = clean(text)
     if not on or "@" not in text:
         return text
-    return _ADDRESS_ONLY.sub(lambda m: obfuscate(m.group(0)), text)
+    out: list[str] = []
+    last = 0
+    for at, token in _tokens_with(text, "@"):
+        out.append(text[last:at])
+        out.append(_ADDRESS_ONLY.sub(_obfuscated, token))
+        last = at + len(token)
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _obfuscated(match: re.Match[str]) -> str:
+    return obfuscate(match.group(0))
+
+
+def _tokens_with(text: str, mark: str) -> Iterator[tuple[int, str]]:
+    """(offset, token) of the whitespace-separated tokens of `text` that hold `mark`. No address
+    spans whitespace, and a token's first character follows whitespace (no address character),
+    so ADDRESS finds in these tokens exactly what it finds in the whole text; and splitting
+    costs far less than trying a pattern that starts with a look-behind at every position."""
+    pos = 0
+    for token in text.split():
+        if mark in token:
+            at = text.find(token, pos)  # the token itself: no token in between holds `mark`
+            yield at, token
+            pos = at + len(token)
 
 
 def _split_url(url: str) -> tuple[str, str]:

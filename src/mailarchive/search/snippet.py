@@ -22,7 +22,10 @@ MAX_FOLDS = 50_000  # distinct characters whose folding is remembered
 
 Pieces = list[tuple[str, bool]]
 Patterns = tuple[re.Pattern[str], re.Pattern[str]]  # exact, and a fast finder of candidates
-_SPACE = re.compile(r"\s+")
+# A token as the index's tokenizer (FTS5 unicode61) sees it: letters and digits; "_" parts
+# words, so that `usbpr` is found in `dlc_usbpr_en` here as it is in the index.
+_LETTER = r"[^\W_]"
+_TOKEN = re.compile(f"{_LETTER}+")
 _BLANK = re.compile(r"\s")
 _LAST_BLANK = re.compile(r".*\s", re.S)
 
@@ -70,12 +73,12 @@ def _patterns(words: tuple[tuple[str, bool], ...]) -> Patterns | None:
     starts with literals, which the engine skips to fast, so it finds candidates in long text."""
     pieces = []
     for word, prefix in sorted(words, key=lambda w: -len(w[0])):
-        for token in re.findall(r"\w+", _plain(word)):
-            pieces.append(re.escape(token) + (r"\w*" if prefix else r"(?!\w)"))
+        for token in _TOKEN.findall(_plain(word)):
+            pieces.append(re.escape(token) + (f"{_LETTER}*" if prefix else f"(?!{_LETTER})"))
     if not pieces:
         return None
     alternatives = "(?:" + "|".join(pieces) + ")"
-    return re.compile(r"(?<!\w)" + alternatives), re.compile(alternatives)
+    return re.compile(f"(?<!{_LETTER})" + alternatives), re.compile(alternatives)
 
 
 def _first(patterns: Patterns, plain: str, start: int = 0) -> int | None:
@@ -135,7 +138,7 @@ def _cut(text: str, at: int) -> tuple[int, int]:
 def _marked(text: str, at: int, pattern: re.Pattern[str] | None,
             clean: Callable[[str], str]) -> Pieces:
     low, high = _cut(text, at)
-    flat = _SPACE.sub(" ", clean(text[low:high])).strip()
+    flat = " ".join(clean(text[low:high]).split())  # runs of whitespace as one space
     plain = _plain(flat)
     first = pattern.search(plain) if pattern else None
     start = max(0, first.start() - WIDTH // 3) if first else 0

@@ -10,7 +10,14 @@ from functools import cache
 
 from mailarchive.decode import codec_for
 from mailarchive.model import ParsedMessage
-from mailarchive.parse import DEFAULT_LIMITS, Leaf, describe, message_from_bytes, walk
+from mailarchive.parse import (
+    DEFAULT_LIMITS,
+    Leaf,
+    is_inline_text,
+    message_from_bytes,
+    payload_bytes,
+    walk,
+)
 
 # Han, Hiragana, Katakana, Hangul and CJK punctuation: unicode61 would keep a whole run of them
 # as one token, so each character becomes a token of its own (the query side does the same).
@@ -112,13 +119,24 @@ def text_parts(data: bytes) -> list[tuple[str, str]]:
     simple = _single_text(data)
     if simple is not None:
         return [simple]
-    message, defects = message_from_bytes(data)
+    message, _defects = message_from_bytes(data)
     found = []
     for leaf in walk(message):
-        part = describe(leaf, DEFAULT_LIMITS, defects) if isinstance(leaf, Leaf) else None
-        if part is not None and part.kind in ("text", "html"):
-            found.append((part.kind, part.text))
+        text = _leaf_text(leaf) if isinstance(leaf, Leaf) else None
+        if text is not None:
+            found.append(text)
     return found
+
+
+def _leaf_text(leaf: Leaf) -> tuple[str, str] | None:
+    """(kind, text) of a leaf `parse` shows as text; the parts it shows as attachments are not
+    decoded at all (a snippet has no use for megabytes of base64)."""
+    part = leaf.part
+    ctype = part.get_content_type()
+    if leaf.hidden or not is_inline_text(ctype, str(part.get("content-disposition", ""))):
+        return None
+    text = _decoded(payload_bytes(part), part.get_content_charset())
+    return ("html" if ctype == "text/html" else "text"), text[:DEFAULT_LIMITS.max_text_chars]
 
 
 def _single_text(data: bytes) -> tuple[str, str] | None:
