@@ -33,10 +33,25 @@ def test_obfuscate_addresses() -> None:
 _ADDRESSY = st.text(alphabet=st.sampled_from(list("ab.-_+@ \t\n\u00a0\u2003x1")), max_size=60)
 
 
+_LINKY = st.lists(st.sampled_from([*"ab.-_+@:/ \t\n\u00a0\u2003x1()<>\"'", "https://", "ftp://",
+                                    "http:/", "://", "a@b.org", "www.x.org/p?q=1"]),
+                  max_size=30).map("".join)
+
+
 @given(_ADDRESSY)
 def test_addresses_are_hidden_token_by_token_as_over_the_whole_text(text: str) -> None:
-    whole = filters._ADDRESS_ONLY.sub(filters._obfuscated, filters.clean(text))
+    whole = filters._ADDRESS_ONLY.sub(lambda m: filters.obfuscate(m.group(0)),
+                                      filters.clean(text))
     assert filters.obfuscate_text(text) == whole
+
+
+@given(st.one_of(_ADDRESSY, _LINKY))
+def test_links_and_addresses_are_found_token_by_token_as_over_the_whole_text(text: str) -> None:
+    for pattern, marks in ((filters._TOKENS, ("@", "://")), (filters._ADDRESS_ONLY, ("@",))):
+        whole = [(m.start(), m.end(), m.lastgroup) for m in pattern.finditer(text)]
+        tokens = [(at + m.start(), at + m.end(), m.lastgroup)
+                  for at, m in filters.matches(pattern, text, marks)]
+        assert tokens == whole
 
 
 def test_linkify_links_urls_and_escapes_the_rest() -> None:

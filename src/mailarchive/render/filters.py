@@ -21,6 +21,7 @@ ADDRESS = rf"(?<![{_ATOM}])[{_ATOM}]++@[A-Za-z0-9-]{{1,63}}(?:\.[A-Za-z0-9-]{{1,
 _URL = r"(?:https?|ftp)://[^\s<>\"'`\x00-\x1f\x7f]+"
 _TOKENS = re.compile(f"(?P<url>{_URL})|(?P<addr>{ADDRESS})")
 _ADDRESS_ONLY = re.compile(ADDRESS)
+_MARKS = ("@", "://")  # every match of _TOKENS holds one
 _UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
 _TRAILING = ".,;:!?'\")]}>*"
 _PATCH_START = re.compile(r"(diff -|diff --git |Index: \S|--- \S)")
@@ -53,29 +54,29 @@ def obfuscate_text(text: str, on: bool = True) -> str:
         return text
     out: list[str] = []
     last = 0
-    for at, token in _tokens_with(text, "@"):
-        out.append(text[last:at])
-        out.append(_ADDRESS_ONLY.sub(_obfuscated, token))
-        last = at + len(token)
+    for at, match in matches(_ADDRESS_ONLY, text, ("@",)):
+        out.append(text[last:at + match.start()])
+        out.append(obfuscate(match.group(0)))
+        last = at + match.end()
     out.append(text[last:])
     return "".join(out)
 
 
-def _obfuscated(match: re.Match[str]) -> str:
-    return obfuscate(match.group(0))
-
-
-def _tokens_with(text: str, mark: str) -> Iterator[tuple[int, str]]:
-    """(offset, token) of the whitespace-separated tokens of `text` that hold `mark`. No address
-    spans whitespace, and a token's first character follows whitespace (no address character),
-    so ADDRESS finds in these tokens exactly what it finds in the whole text; and splitting
-    costs far less than trying a pattern that starts with a look-behind at every position."""
+def matches(pattern: re.Pattern[str], text: str, marks: tuple[str, ...]
+            ) -> Iterator[tuple[int, re.Match[str]]]:
+    """What `pattern.finditer(text)` finds, as (offset, match in a token): for ADDRESS and
+    _TOKENS, whose matches hold no whitespace and one of `marks` ("@", "://"), and begin where
+    whitespace would do (a look-behind for address characters), the whitespace-separated tokens
+    holding a mark are all they need to see. Splitting costs far less than trying at every
+    position a pattern that starts with a look-behind (it cannot skip ahead)."""
+    first, second = marks[0], marks[-1]  # (a generator per token would cost more than a scan)
     pos = 0
     for token in text.split():
-        if mark in token:
-            at = text.find(token, pos)  # the token itself: no token in between holds `mark`
-            yield at, token
+        if first in token or second in token:
+            at = text.find(token, pos)  # the token itself: no token in between holds a mark
             pos = at + len(token)
+            for match in pattern.finditer(token):
+                yield at, match
 
 
 def _split_url(url: str) -> tuple[str, str]:
@@ -100,9 +101,9 @@ def _link(text: str, hide: bool) -> str:
         return _esc(text)
     out: list[str] = []
     last = 0
-    for match in _TOKENS.finditer(text):
-        out.append(_esc(text[last:match.start()]))
-        last = match.end()
+    for at, match in matches(_TOKENS, text, _MARKS):
+        out.append(_esc(text[last:at + match.start()]))
+        last = at + match.end()
         if match.group("addr"):
             out.append(_esc(obfuscate(match.group(0), hide)))
             continue
@@ -321,9 +322,22 @@ def _prose_html(lines: list[str], hide: bool, flowed: bool) -> str:
 
 def _prose(para: list[str]) -> bool:
     """Sentences, not commands, logs or code: few code characters, no dotted or slashed words."""
-    text = _BRACKETS.sub("", _TOKENS.sub("", " ".join(para)))
+    text = _BRACKETS.sub("", _without_links(" ".join(para)))
     score = len(_CODE_CHARS.findall(text)) + 2 * len(_IDENTIFIER.findall(text))
     return score <= max(2, 0.03 * len(text)) and all(len(w) <= 40 for w in text.split())
+
+
+def _without_links(text: str) -> str:
+    """`text` without its URLs and addresses (as `_TOKENS.sub("", text)`)."""
+    if "@" not in text and "://" not in text:
+        return text
+    out: list[str] = []
+    last = 0
+    for at, match in matches(_TOKENS, text, _MARKS):
+        out.append(text[last:at + match.start()])
+        last = at + match.end()
+    out.append(text[last:])
+    return "".join(out)
 
 
 def _paragraphs(lines: list[str]) -> Iterator[list[str]]:
