@@ -18,6 +18,7 @@ import pytest
 from aiosmtpd.smtp import Envelope, Session
 from starlette.testclient import TestClient
 
+from conftest import free_port
 from mailarchive import lmtp
 from mailarchive.store import ListInfo, Store
 from mailarchive.web import create_app
@@ -28,12 +29,6 @@ MESSAGE = ("From: Tess Tester <tess@test.example>\r\nTo: salon@lists.example.org
            "Message-ID: <live-1@test.example>\r\nContent-Type: text/plain; charset=utf-8\r\n"
            "\r\nA zebracorn arrived by LMTP.\r\n.A line starting with a dot.\r\n"
            "Grüße\r\n").encode()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def mailarchive(*args: str, folder: Path) -> subprocess.CompletedProcess[str]:

@@ -13,19 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make
+from conftest import free_port, make
 from mailarchive import serving
 from mailarchive.ingest import ingest
 from mailarchive.model import RawMessage
 from mailarchive.store import Store
 
 MAILARCHIVE = [sys.executable, "-m", "mailarchive"]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture

@@ -74,7 +74,7 @@ class Delivery:
                           address: str, rcpt_options: list[str]) -> str:
         mlist = list_for(address, self.store.lists())
         if mlist is None:
-            return f"550 5.1.1 <{address}>: no list with this address in this archive"
+            return _no_list(address)
         envelope.rcpt_tos.append(address)
         return f"250 2.1.5 <{address}> goes to the list {mlist.name}"
 
@@ -87,7 +87,7 @@ class Delivery:
         for address in envelope.rcpt_tos:
             mlist = list_for(address, lists)
             if mlist is None:  # removed between RCPT and DATA
-                replies.append(f"550 5.1.1 <{address}>: no list with this address in this archive")
+                replies.append(_no_list(address))
                 continue
             if mlist.id not in done:
                 done[mlist.id] = self.deliver(mlist, raw)
@@ -104,6 +104,10 @@ class Delivery:
         if num is None:
             return f"250 2.0.0 already in the archive of {mlist.name}"
         return f"250 2.0.0 archived as {mlist.name}/msg{num}"
+
+
+def _no_list(address: str) -> str:
+    return f"550 5.1.1 <{address}>: no list with this address in this archive"
 
 
 class ArchiveLMTP(LMTP):

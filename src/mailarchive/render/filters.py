@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -52,11 +52,17 @@ def obfuscate_text(text: str, on: bool = True) -> str:
     text = clean(text)
     if not on or "@" not in text:
         return text
+    return _replaced(_ADDRESS_ONLY, text, ("@",), lambda match: obfuscate(match.group(0)))
+
+
+def _replaced(pattern: re.Pattern[str], text: str, marks: tuple[str, ...],
+              replace: Callable[[re.Match[str]], str]) -> str:
+    """`pattern.sub(replace, text)`, found by `matches`."""
     out: list[str] = []
     last = 0
-    for at, match in matches(_ADDRESS_ONLY, text, ("@",)):
+    for at, match in matches(pattern, text, marks):
         out.append(text[last:at + match.start()])
-        out.append(obfuscate(match.group(0)))
+        out.append(replace(match))
         last = at + match.end()
     out.append(text[last:])
     return "".join(out)
@@ -331,13 +337,7 @@ def _without_links(text: str) -> str:
     """`text` without its URLs and addresses (as `_TOKENS.sub("", text)`)."""
     if "@" not in text and "://" not in text:
         return text
-    out: list[str] = []
-    last = 0
-    for at, match in matches(_TOKENS, text, _MARKS):
-        out.append(text[last:at + match.start()])
-        last = at + match.end()
-    out.append(text[last:])
-    return "".join(out)
+    return _replaced(_TOKENS, text, _MARKS, lambda match: "")
 
 
 def _paragraphs(lines: list[str]) -> Iterator[list[str]]:
