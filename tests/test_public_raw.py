@@ -8,11 +8,15 @@ import binascii
 import email
 import email.policy
 import quopri
+import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mailarchive.model import Part
 from mailarchive.parse import parse
+from mailarchive.render import hiding
 from mailarchive.render.body import parts_of
 from mailarchive.render.downloads import public_attachment, public_raw
 
@@ -189,3 +193,24 @@ def test_encoded_file_name_in_content_type() -> None:
                                 "\n".join(lines).encode()))
     part = email.message_from_bytes(hidden, policy=email.policy.default).get_payload()[0]
     assert part.get_param("name") == f"from {HIDDEN}"
+
+
+_ADDRESS_PIECES = st.sampled_from([b"a", b"ralf", b"x.y", b"@", b"@@", b".", b"-", b"org", b"=3D",
+                                   b"cid:", b"MID:", b" ", b"\n", b"<", b">", b"!", b"_", b"+",
+                                   b"\xc3\xa9", b"a" * 70, b"b" * 300, b"example.org"])
+
+
+@given(st.lists(_ADDRESS_PIECES, max_size=30).map(b"".join))
+@settings(max_examples=3000)
+def test_addresses_found_from_their_at_are_the_patterns_own_matches(data: bytes) -> None:
+    """hiding._hidden finds matches from each `@`; the pattern's own scan must find the same."""
+    def oracle(match: re.Match[bytes]) -> bytes:
+        at = match.start() + match.group(0).index(b"@")
+        return hiding._shortened(match.string, match.start(), at, match.end())
+
+    assert hiding._hidden(data) == hiding._RAW_ADDRESS.sub(oracle, data)
+
+
+def test_a_long_run_before_an_at_is_one_local_part() -> None:
+    data = b"<" + b"q" * 5000 + b"@example.org>"
+    assert hiding._hidden(data) == b"<q...@example.org>"

@@ -29,6 +29,12 @@ from mailarchive.render import filters
 # kept whole. The replacement is shorter than what it replaces, so no line grows, and no MIME
 # delimiter or base64 line (no `@` in its alphabet) is touched.
 _RAW_ADDRESS = re.compile(filters.ADDRESS.encode("ascii"))
+# The same matches found from their `@`: the pattern from it starts with a literal, which the
+# engine skips to fast, where ADDRESS's look-behind must be tried at every position. The local
+# part is then the run of address characters before the `@` (see `_hidden`).
+_AT_DOMAIN = re.compile(rb"@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})+")
+_LOCAL_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+/=?^_`{|}~.-"
+_LOCAL_WINDOW = 256
 _QP_ESCAPE = re.compile(rb"=[0-9A-Fa-f]{2}")
 _ID_SCHEMES = (b"cid:", b"mid:")
 _UU_BEGIN = re.compile(rb"^begin [0-7]{3,4} [^\r\n]*$", re.M)
@@ -64,23 +70,59 @@ def hide_addresses(data: bytes) -> bytes:
     if b"@" not in data:
         return data
     if b"begin " not in data:
-        return _RAW_ADDRESS.sub(_short, data)
+        return _hidden(data)
     out: list[bytes] = []
     last = 0
     while (begin := _UU_BEGIN.search(data, last)) and (end := _UU_END.search(data, begin.end())):
-        out.append(_RAW_ADDRESS.sub(_short, data[last:begin.start()]))
+        out.append(_hidden(data[last:begin.start()]))
         out.append(data[begin.start():end.end()])
         last = end.end()
-    out.append(_RAW_ADDRESS.sub(_short, data[last:]))
+    out.append(_hidden(data[last:]))
     return b"".join(out)
 
 
-def _short(match: re.Match[bytes]) -> bytes:
-    if match.string[max(0, match.start() - 4):match.start()].lower() in _ID_SCHEMES:
-        return match.group(0)
-    local, _, domain = match.group(0).rpartition(b"@")
+def _hidden(data: bytes) -> bytes:
+    """Every match of `_RAW_ADDRESS` shortened, found from each `@` (a test checks that the
+    matches are the same as the pattern's own scan). A
+    match of ADDRESS starts where a run of address characters does and takes the whole run
+    (possessively) up to its `@`; the scan goes on after the match, so a run that starts inside
+    the last match taken is no match."""
+    out: list[bytes] = []
+    last = 0
+    for found in _AT_DOMAIN.finditer(data):
+        at = found.start()
+        start = _run_start(data, at)
+        if start == at or start < last:
+            continue
+        out.append(data[last:start])
+        out.append(_shortened(data, start, at, found.end()))
+        last = found.end()
+    if not out:
+        return data
+    out.append(data[last:])
+    return b"".join(out)
+
+
+def _run_start(data: bytes, at: int) -> int:
+    """Where the run of address characters that ends at `at` starts."""
+    size = _LOCAL_WINDOW
+    while True:
+        low = max(0, at - size)
+        window = data[low:at]
+        start = low + len(window.rstrip(_LOCAL_CHARS)) if window else at
+        if start > low or low == 0:
+            return start
+        size *= 4  # a run longer than the window: look further back
+
+
+def _shortened(data: bytes, start: int, at: int, end: int) -> bytes:
+    """The address `data[start:end]` (its `@` at `at`) as shown: `r...@x.org`; an address
+    right after `cid:` or `mid:` is an identifier, kept as it is."""
+    if data[max(0, start - 4):start].lower() in _ID_SCHEMES:
+        return data[start:end]
+    local = data[start:at]
     keep = local[:3] if _QP_ESCAPE.match(local) else local[:1]
-    return keep + b"...@" + domain
+    return keep + b"...@" + data[at + 1:end]
 
 
 # --- header fields -------------------------------------------------------------------------------
