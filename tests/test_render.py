@@ -54,6 +54,14 @@ def test_links_and_addresses_are_found_token_by_token_as_over_the_whole_text(tex
         assert tokens == whole
 
 
+@given(st.lists(st.one_of(_ADDRESSY, _LINKY).map(lambda t: t.replace("\n", " ")), min_size=1,
+                max_size=12),
+       st.booleans())
+def test_a_patch_linked_in_one_pass_is_each_line_linked(lines: list[str], hide: bool) -> None:
+    one_pass = filters._link("\n".join(lines), hide).split("\n")
+    assert one_pass == [filters._link(line, hide) for line in lines]
+
+
 def test_linkify_links_urls_and_escapes_the_rest() -> None:
     html = str(filters.linkify("see <https://example.org/a?b=1&c=2>, or http://x.example/(y)."))
     assert '<a href="https://example.org/a?b=1&amp;c=2" rel="nofollow noopener noreferrer">' in html

@@ -229,10 +229,12 @@ def body_html(text: str, flowed: bool = False, delsp: bool = False, hide: bool =
 
 
 def _patch_html(lines: list[str], hide: bool) -> str:
+    """A patch line by line, each in the span of its kind. The lines are linked in one pass
+    (no link or address spans a line, and cleaning keeps every line break)."""
+    linked = _link("\n".join(lines), hide).split("\n")
     out = []
-    for line in lines:
+    for line, html_line in zip(lines, linked, strict=True):
         kind = _diff_class(line)
-        html_line = _link(line, hide)
         out.append(f'<span class="{kind}">{html_line}</span>' if kind else html_line)
     return '<pre class="patch">' + "\n".join(out) + "</pre>"
 
