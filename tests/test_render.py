@@ -62,6 +62,26 @@ def test_a_patch_linked_in_one_pass_is_each_line_linked(lines: list[str], hide: 
     assert one_pass == [filters._link(line, hide) for line in lines]
 
 
+def _quoted_lines_char_by_char(text: str) -> list[tuple[int, str]]:
+    """The plain definition quoted_lines must agree with: `>` markers, each maybe after a
+    space, counted one character at a time, and one space after the last dropped."""
+    lines = []
+    for line in text.split("\n"):
+        depth = pos = 0
+        while pos < len(line) and (line[pos] == ">" or line[pos:pos + 2] == " >"):
+            depth += line[pos] == ">"
+            pos += 1
+        if depth and line[pos:pos + 1] == " ":
+            pos += 1
+        lines.append((depth, line[pos:]))
+    return lines
+
+
+@given(st.text(alphabet=st.sampled_from(list("> \ta\n|")), max_size=40))
+def test_quote_depths_are_those_counted_char_by_char(text: str) -> None:
+    assert filters.quoted_lines(text) == _quoted_lines_char_by_char(text)
+
+
 def test_linkify_links_urls_and_escapes_the_rest() -> None:
     html = str(filters.linkify("see <https://example.org/a?b=1&c=2>, or http://x.example/(y)."))
     assert '<a href="https://example.org/a?b=1&amp;c=2" rel="nofollow noopener noreferrer">' in html

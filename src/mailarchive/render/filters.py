@@ -29,6 +29,8 @@ _LIST_ITEM = re.compile(r"\s*([-*+•]|\d{1,3}[.)])\s")
 _CODE_CHARS = re.compile(r"[{}\[\]<>=_/\\|;#$%^&*~@+`]")
 _IDENTIFIER = re.compile(r"[A-Za-z_][./_:][A-Za-z_]|\w\(")
 _BRACKETS = re.compile(r"<\s*>")
+_QUOTE_MARKS = re.compile(r"(?:>| (?=>))*")
+_DIFF_KINDS = dict.fromkeys("+-@di", True)  # the first characters of lines _diff_class marks
 REL = "nofollow noopener noreferrer"
 MAX_DEPTH = 8  # quote levels shown nested; deeper ones are shown at this depth
 OPEN_QUOTE_LINES = 12  # quotes up to this long start unfolded
@@ -134,18 +136,19 @@ Line = tuple[int, str]  # (quote depth, text without the quote markers)
 
 
 def quoted_lines(text: str) -> list[Line]:
-    """Fixed-width text as lines with their quote depth (`> > a` and `>> a` are both depth 2)."""
+    """Fixed-width text as lines with their quote depth (`> > a` and `>> a` are both depth 2):
+    the markers are `>`, each maybe after one space, and one space after the last is dropped."""
+    if ">" not in text:
+        return [(0, line) for line in text.split("\n")]
     lines: list[Line] = []
     for line in text.split("\n"):
-        depth = 0
-        pos = 0
-        while pos < len(line) and line[pos] in "> " and (line[pos] == ">" or
-                                                          line[pos + 1:pos + 2] == ">"):
-            depth += line[pos] == ">"
+        if not line.startswith((">", " >")):
+            lines.append((0, line))
+            continue
+        pos = _QUOTE_MARKS.match(line).end()  # type: ignore[union-attr]
+        if line[pos:pos + 1] == " ":
             pos += 1
-        if depth and line[pos:pos + 1] == " ":
-            pos += 1
-        lines.append((depth, line[pos:]))
+        lines.append((line.count(">", 0, pos), line[pos:]))
     return lines
 
 
@@ -234,7 +237,7 @@ def _patch_html(lines: list[str], hide: bool) -> str:
     linked = _link("\n".join(lines), hide).split("\n")
     out = []
     for line, html_line in zip(lines, linked, strict=True):
-        kind = _diff_class(line)
+        kind = _DIFF_KINDS.get(line[:1]) and _diff_class(line)  # context lines: no span
         out.append(f'<span class="{kind}">{html_line}</span>' if kind else html_line)
     return '<pre class="patch">' + "\n".join(out) + "</pre>"
 
