@@ -266,9 +266,10 @@ def _split_by_lines(text: str) -> tuple[str, str]:
     return "\n".join(own), "\n".join(other)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(st.lists(st.sampled_from(["a", "b c", ">", "|", " ", "\t", "--", "-", "\n", "\r\n", "\r",
-                                 "\x0b", "\x1c", "\x85", "\u2028", "\u3000", "é"]),
+                                 "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028",
+                                 "\u2029", "\u3000", "é"]),
                 max_size=40).map("".join))
 def test_split_quoted_agrees_with_a_line_by_line_split(text: str) -> None:
     assert split_quoted(text) == _split_by_lines(text)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import mimetypes
 import re
 import unicodedata
+from functools import lru_cache
 from urllib.parse import quote
 
 from mailarchive.names import list_ok as list_ok
@@ -104,7 +105,14 @@ def mid(message_id: str) -> str:
 
 def relative(here: str, target: str) -> str:
     """The link from the page at `here` to `target`, both site paths."""
-    base = here.split("/")[:-1]
+    return _relative(here[:here.rfind("/") + 1], target)
+
+
+@lru_cache(maxsize=4096)
+def _relative(folder: str, target: str) -> str:
+    """`relative` from any page in `folder` (the pages of a folder link alike: a page's links
+    to the stylesheet, the list and its months repeat on every page)."""
+    base = folder.split("/")[:-1]
     parts = target.split("/")
     same = 0
     while same < len(base) and same < len(parts) - 1 and base[same] == parts[same]:

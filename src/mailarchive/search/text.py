@@ -29,6 +29,7 @@ _TAG = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.I | re.S)
 # first line ("-- ": `line.rstrip() == "--"`).
 _QUOTED_LINE = re.compile(r"\n[^\S\n]*[>|][^\n]*")
 _SIGNATURE = re.compile(r"\n--[^\S\n]*(?=\n|\Z)")
+_OTHER_BREAKS = re.compile("[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")  # str.splitlines' but LF
 MAX_FIELD = 200_000
 # Over the header block with a newline put in front (each pattern then starts with a literal,
 # which the regular expression engine finds fast): a content header with its continuation lines,
@@ -78,7 +79,7 @@ def split_quoted(text: str) -> tuple[str, str]:
     """The author's own lines, and the quoted lines plus signature (which rank lower). Line by
     line in meaning, but by regular expressions over the whole text: a loop over the lines of
     every message is a good part of an import."""
-    lines = "\n" + "\n".join(text.splitlines())
+    lines = "\n" + _joined_lines(text)
     signature = _SIGNATURE.search(lines)
     head = lines[:signature.start()] if signature else lines
     own = _QUOTED_LINE.sub("", head)[1:]
@@ -87,6 +88,13 @@ def split_quoted(text: str) -> tuple[str, str]:
         return own, quoted
     tail = lines[signature.start() + 1:]
     return own, f"{quoted}\n{tail}" if quoted else tail
+
+
+def _joined_lines(text: str) -> str:
+    """`"\n".join(text.splitlines())`, without splitting text whose only line break is LF."""
+    if _OTHER_BREAKS.search(text):
+        return "\n".join(text.splitlines())
+    return text[:-1] if text.endswith("\n") else text
 
 
 def document(parsed: ParsedMessage, subject: str) -> Document:
