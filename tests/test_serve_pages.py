@@ -7,6 +7,7 @@ import asyncio
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -225,6 +226,39 @@ def test_pages_served_from_storage_after_render(folder: Path) -> None:
         monkeypatch.setattr(views, "month_html", refuse)
         for path in ("/k/msg1.html", "/k/msg2.html", "/k/msg3.html", "/k/2024/05/"):
             assert "<main" in served(folder, path)
+
+
+def test_render_in_worker_processes_keeps_what_one_process_keeps(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Enough pages for the pool: the same rows kept, the same counts; with too little room,
+    the workers learn that it ran out and the count of pages left out is exact."""
+    folders = []
+    for name in ("one", "pool", "small"):
+        store = Store(tmp_path / name)
+        mail = [raw(make(f"m{i}@k.example", f"Subject {i % 7}", 1 + i % 28, f"Text {i}.\n"))
+                for i in range(2 * pagestore.POOL_MIN)]
+        ingest(store, store.ensure_list("k"), mail)
+        store.close()
+        folders.append(tmp_path / name)
+    alone = pagestore.fill(folders[0], budget=ROOM, jobs=1)
+    pooled = pagestore.fill(folders[1], budget=ROOM, jobs=2)
+    assert alone.line() == pooled.line() and alone.rendered == 2 * pagestore.POOL_MIN + 1
+
+    def rows(folder: Path) -> set[tuple[object, ...]]:
+        db = sqlite3.connect(folder / pagestore.PAGES_NAME)
+        try:
+            return set(db.execute("SELECT key, stamp, body FROM pages"))
+        finally:
+            db.close()
+
+    assert rows(folders[0]) == rows(folders[1])
+    again = pagestore.fill(folders[1], budget=ROOM, jobs=2)
+    assert (again.rendered, again.current) == (0, alone.rendered)
+    monkeypatch.setattr(pagestore, "BATCH", 16)  # room is looked at before each batch
+    cramped = pagestore.fill(folders[2], budget=20_000, jobs=2)
+    assert 0 < cramped.rendered < alone.rendered
+    assert cramped.rendered + cramped.skipped == alone.rendered
+    assert len(rows(folders[2])) == cramped.rendered
 
 
 def test_one_page_nav_is_the_whole_thread_nav(archive: Archive) -> None:

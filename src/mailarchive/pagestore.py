@@ -17,6 +17,7 @@ file loses nothing. They take at most the room the archive leaves below the size
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import sqlite3
 import sys
@@ -83,6 +84,13 @@ def unpack(blob: bytes, shared: bytes) -> bytes | None:
         return None
 
 
+def page_stamp(code: bytes, page: Page) -> bytes:
+    """The page's stamp with the code's and its target's: two targets that share a key
+    (one chance in 2**64) never share a stamp."""
+    text = code + page.target.encode("utf-8", "backslashreplace") + page.stamp
+    return hashlib.blake2b(text, digest_size=16).digest()
+
+
 def key(target: str) -> int:
     """A page's row: a 64-bit hash of its target."""
     digest = hashlib.blake2b(target.encode("utf-8", "backslashreplace"), digest_size=8).digest()
@@ -131,10 +139,7 @@ class PageStore:
         return db
 
     def stamp(self, page: Page) -> bytes:
-        """The page's stamp with the code's and its target's: two targets that share a key
-        (one chance in 2**64) never share a stamp."""
-        text = self.code + page.target.encode("utf-8", "backslashreplace") + page.stamp
-        return hashlib.blake2b(text, digest_size=16).digest()
+        return page_stamp(self.code, page)
 
     def get(self, page: Page) -> bytes | None:
         """The page's HTML if it is kept and was made from exactly its current inputs."""
@@ -229,31 +234,32 @@ class Filled:
 
 
 BATCH = 200
+CHUNK = 32  # pages a worker renders at a time
+POOL_MIN = 2 * CHUNK  # fewer pages than this are rendered in this process
+
+Spec = tuple[str, str, str, int]  # ("month", list, month, page) or ("message", list, "", number)
+Made = tuple[int, bytes, bytes] | str  # (key, stamp, packed page), or "current", "skip", "none"
 
 
 def fill(folder: str | Path, lists: list[str] | None = None, budget: int | None = None,
-         progress: Callable[[int], None] | None = None) -> Filled:
+         progress: Callable[[int], None] | None = None, jobs: int = 0) -> Filled:
     """Render and keep the month indexes (by thread) and the message pages (newest first)
-    that are not kept yet or are out of date, until the room runs out."""
-    from mailarchive.render import SEARCHABLE
-
+    that are not kept yet or are out of date, until the room runs out; in `jobs` processes
+    (default: one per core)."""
     store = Store(folder, create=False)
     pages = PageStore(folder, budget)
     done = Filled(budget=pages.budget)
-    token = SEARCHABLE.set(True)  # the server's pages have the search box
     try:
-        known = pages.stamps()
+        specs = list(_specs(store, lists))
+        store.close()
         batch: list[tuple[int, bytes, bytes]] = []
-        for page in _pages(Site(store), lists):
-            number, stamp = key(page.target), pages.stamp(page)
-            if known.get(number) == stamp:
+        for made in _made(folder, specs, pages, jobs or os.cpu_count() or 1):
+            if made == "current":
                 done.current += 1
-            elif pages.full and number not in known:
+            elif made == "skip":
                 done.skipped += 1
-            else:
-                html = _render(page)
-                if html is not None:
-                    batch.append((number, stamp, pack(html, page.shared)))
+            elif not isinstance(made, str):
+                batch.append(made)
             if len(batch) >= BATCH:
                 _write(pages, batch, done)
             if progress:
@@ -262,10 +268,88 @@ def fill(folder: str | Path, lists: list[str] | None = None, budget: int | None 
         pages.checkpoint()
         done.size = pages.size()
     finally:
-        SEARCHABLE.reset(token)
         pages.close()
         store.close()
     return done
+
+
+class _Renderer:
+    """Turns page specs into kept rows, in one process (each worker has its own)."""
+
+    def __init__(self, folder: str | Path, known: dict[int, bytes], code: bytes,
+                 full: Callable[[], bool]) -> None:
+        self.folder, self.known, self.code, self.full = folder, known, code, full
+        self.site: Site | None = None
+
+    def make(self, spec: Spec) -> Made:
+        from mailarchive.render import SEARCHABLE
+
+        if self.site is None:
+            self.site = Site(Store(self.folder, create=False))
+        token = SEARCHABLE.set(True)  # the server's pages have the search box
+        try:
+            page = _page(self.site, spec)
+            if page is None:
+                return "none"
+            number, stamp = key(page.target), page_stamp(self.code, page)
+            if self.known.get(number) == stamp:
+                return "current"
+            if self.full() and number not in self.known:
+                return "skip"
+            html = _render(page)
+            return "none" if html is None else (number, stamp, pack(html, page.shared))
+        finally:
+            SEARCHABLE.reset(token)
+
+    def close(self) -> None:
+        if self.site is not None:
+            self.site.store.close()
+
+
+_RENDERER: _Renderer | None = None  # a worker's, inherited from the parent when it forks
+
+
+def _made(folder: str | Path, specs: list[Spec], pages: PageStore, jobs: int) -> Iterator[Made]:
+    """What each spec gives, in order: rendered here, or by `jobs` forked processes that
+    learn through a shared flag when the room has run out."""
+    global _RENDERER
+    known = pages.stamps()
+    if jobs <= 1 or len(specs) < POOL_MIN or "fork" not in multiprocessing.get_all_start_methods():
+        renderer = _Renderer(folder, known, pages.code, lambda: pages.full)
+        try:
+            yield from (renderer.make(spec) for spec in specs)
+        finally:
+            renderer.close()
+        return
+    context = multiprocessing.get_context("fork")
+    full = context.Value("b", pages.full, lock=False)
+    _RENDERER = _Renderer(folder, known, pages.code, lambda: bool(full.value))
+    chunks = [specs[i:i + CHUNK] for i in range(0, len(specs), CHUNK)]
+    try:
+        with context.Pool(jobs) as pool:
+            for made in pool.imap(_make_chunk, chunks):
+                full.value = pages.full
+                yield from made
+    finally:
+        _RENDERER = None
+
+
+def _make_chunk(specs: list[Spec]) -> list[Made]:
+    assert _RENDERER is not None
+    return [_RENDERER.make(spec) for spec in specs]
+
+
+def _page(site: Site, spec: Spec) -> Page | None:
+    from mailarchive.render.site import Gone, NotFound
+
+    kind, name, month, number = spec
+    try:
+        if kind == "month":
+            year, mm = month.split("-")
+            return site.month(name, year, mm, "thread", number)
+        return site.message(name, str(number))
+    except (NotFound, Gone):
+        return None  # removed since the walk began
 
 
 def _render(page: Page) -> bytes | None:
@@ -284,20 +368,15 @@ def _write(pages: PageStore, batch: list[tuple[int, bytes, bytes]], done: Filled
     batch.clear()
 
 
-def _pages(site: Site, lists: list[str] | None) -> Iterator[Page]:
+def _specs(store: Store, lists: list[str] | None) -> Iterator[Spec]:
     from mailarchive.render.months import PAGE_SIZE
-    from mailarchive.render.site import Gone, NotFound
 
-    for mlist in _lists(site.store, lists):
-        for month, number in site.store.months(mlist):
-            year, mm = month.split("-")
+    for mlist in _lists(store, lists):
+        for month, number in store.months(mlist):
             for page in range(1, -(-number // PAGE_SIZE) + 1):
-                yield site.month(mlist.name, year, mm, "thread", page)
-        for num in site.store.numbers_by_date(mlist):
-            try:
-                yield site.message(mlist.name, str(num))
-            except (NotFound, Gone):
-                continue  # removed since the walk began
+                yield "month", mlist.name, month, page
+        for num in store.numbers_by_date(mlist):
+            yield "message", mlist.name, "", num
 
 
 def _lists(store: Store, names: list[str] | None) -> list[ListInfo]:
@@ -323,10 +402,11 @@ def nice() -> None:
 
 
 def warm(folder: str) -> None:
-    """`fill` at the lowest priority, for `serve` to run in a background process."""
+    """`fill` at the lowest priority, for `serve` to run in a background process (a daemon,
+    so that it ends with the server: it may have no workers of its own)."""
     nice()
     try:
-        done = fill(folder)
+        done = fill(folder, jobs=1)
     except (sqlite3.Error, OSError) as error:
         print(f"mailarchive: pages not rendered ahead ({error})", file=sys.stderr)
         return
