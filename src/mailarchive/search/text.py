@@ -29,7 +29,7 @@ _TAG = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.I | re.S)
 # first line ("-- ": `line.rstrip() == "--"`).
 _QUOTED_LINE = re.compile(r"\n[^\S\n]*[>|][^\n]*")
 _SIGNATURE = re.compile(r"\n--[^\S\n]*(?=\n|\Z)")
-_OTHER_BREAKS = re.compile("[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")  # str.splitlines' but LF
+_ASCII_BREAKS = ("\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e")  # str.splitlines' but LF
 MAX_FIELD = 200_000
 # Over the header block with a newline put in front (each pattern then starts with a literal,
 # which the regular expression engine finds fast): a content header with its continuation lines,
@@ -91,8 +91,9 @@ def split_quoted(text: str) -> tuple[str, str]:
 
 
 def _joined_lines(text: str) -> str:
-    """`"\n".join(text.splitlines())`, without splitting text whose only line break is LF."""
-    if _OTHER_BREAKS.search(text):
+    """`"\n".join(text.splitlines())`, without splitting ASCII text whose only line break is
+    LF (each `in` is a fast scan; one regular expression for them all is slower than the split)."""
+    if not text.isascii() or any(mark in text for mark in _ASCII_BREAKS):
         return "\n".join(text.splitlines())
     return text[:-1] if text.endswith("\n") else text
 
