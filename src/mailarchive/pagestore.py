@@ -71,8 +71,12 @@ def dictionary(shared: bytes) -> bytes:
     return shared[-(ZDICT_MAX - len(markup)):] + markup
 
 
+PAGE_LEVEL = 6  # on 400 real message pages: 936 bytes a page against 929 at level 9, in 60%
+# of the time (0.22 against 0.37 ms: a good part of rendering a page and keeping it)
+
+
 def pack(html: bytes, shared: bytes) -> bytes:
-    packer = zlib.compressobj(9, zlib.DEFLATED, 15, 9, zlib.Z_DEFAULT_STRATEGY,
+    packer = zlib.compressobj(PAGE_LEVEL, zlib.DEFLATED, 15, 9, zlib.Z_DEFAULT_STRATEGY,
                               dictionary(shared))
     return packer.compress(html) + packer.flush()
 
