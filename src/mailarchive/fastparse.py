@@ -80,7 +80,7 @@ def _headers(head: str) -> Message | None:
     return message
 
 
-def delimiter(line: str, separator: str) -> bool | None:
+def _delimiter(line: str, separator: str) -> bool | None:
     """Whether `line` is a delimiter line of `separator` ("--" and the boundary), as the stdlib's
     `(?P<sep>SEP)(?P<end>--)?(?P<ws>[ \t]*)(?P<linesep>\r\n|\r|\n)?$` matches it: True for the
     close delimiter, False for one between parts, None for no delimiter (no regex is compiled
@@ -122,7 +122,7 @@ class _Walk:
         while i < len(starts):
             line = self._line(starts[i])
             for k, separator in enumerate(separators):
-                if delimiter(line, separator) is not None:
+                if _delimiter(line, separator) is not None:
                     self.next = i
                     return starts[i], line, k
             i += 1
@@ -139,21 +139,21 @@ class _Walk:
         own = "--" + boundary
         matchers = [*outer, own]
         start, line, k = self._find(pos, matchers)
-        if k != len(outer) or delimiter(line, own):
+        if k != len(outer) or _delimiter(line, own):
             raise _NotPlain  # no opening delimiter
         if start > pos:
             message.preamble = self.text[pos:start - 1]  # its last LF belongs to the delimiter
         while True:
             pos = start + len(line)
             following = self._line(pos)
-            if not following or any(delimiter(following, m) is not None for m in matchers):
+            if not following or any(_delimiter(following, m) is not None for m in matchers):
                 raise _NotPlain  # an empty part, a doubled delimiter, or the end of the text
             part, pos = self._part(pos, matchers, depth)
             message.attach(part)
             start, line, k = self._find(pos, matchers)
             if k != len(outer):
                 raise _NotPlain  # an enclosing boundary before this one's close
-            if delimiter(line, own):
+            if _delimiter(line, own):
                 break
         pos = start + len(line)
         if not line.endswith("\n"):

@@ -251,11 +251,13 @@ def fill(folder: str | Path, lists: list[str] | None = None, budget: int | None 
     that are not kept yet or are out of date, until the room runs out; in `jobs` processes
     (default: one per core)."""
     store = Store(folder, create=False)
+    try:
+        specs = list(_specs(store, lists))
+    finally:
+        store.close()  # the renderers have their own connections
     pages = PageStore(folder, budget)
     done = Filled(budget=pages.budget)
     try:
-        specs = list(_specs(store, lists))
-        store.close()
         batch: list[tuple[int, bytes, bytes]] = []
         for made in _made(folder, specs, pages, jobs or os.cpu_count() or 1):
             if made == "current":
@@ -273,7 +275,6 @@ def fill(folder: str | Path, lists: list[str] | None = None, budget: int | None 
         done.size = pages.size()
     finally:
         pages.close()
-        store.close()
     return done
 
 

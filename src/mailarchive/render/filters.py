@@ -14,10 +14,10 @@ from functools import lru_cache
 
 from markupsafe import Markup
 
-_ATOM = r"A-Za-z0-9!#$%&'*+/=?^_`{|}~.-"
+ATOM = r"A-Za-z0-9!#$%&'*+/=?^_`{|}~.-"
 # an address: tried once per run of address characters, never backtracking into it (linear time
 # on hostile text); a run longer than 64 characters is hidden whole
-ADDRESS = rf"(?<![{_ATOM}])[{_ATOM}]++@[A-Za-z0-9-]{{1,63}}(?:\.[A-Za-z0-9-]{{1,63}})+"
+ADDRESS = rf"(?<![{ATOM}])[{ATOM}]++@[A-Za-z0-9-]{{1,63}}(?:\.[A-Za-z0-9-]{{1,63}})+"
 _URL = r"(?:https?|ftp)://[^\s<>\"'`\x00-\x1f\x7f]+"
 _TOKENS = re.compile(f"(?P<url>{_URL})|(?P<addr>{ADDRESS})")
 _ADDRESS_ONLY = re.compile(ADDRESS)
@@ -30,7 +30,7 @@ _CODE_CHARS = re.compile(r"[{}\[\]<>=_/\\|;#$%^&*~@+`]")
 _IDENTIFIER = re.compile(r"[A-Za-z_][./_:][A-Za-z_]|\w\(")
 _BRACKETS = re.compile(r"<\s*>")
 _QUOTE_MARKS = re.compile(r"(?:>| (?=>))*")
-_DIFF_KINDS = dict.fromkeys("+-@di", True)  # the first characters of lines _diff_class marks
+_DIFF_FIRST = frozenset("+-@di")  # the first characters of the lines _diff_class marks
 REL = "nofollow noopener noreferrer"
 MAX_DEPTH = 8  # quote levels shown nested; deeper ones are shown at this depth
 OPEN_QUOTE_LINES = 12  # quotes up to this long start unfolded
@@ -237,12 +237,14 @@ def _patch_html(lines: list[str], hide: bool) -> str:
     linked = _link("\n".join(lines), hide).split("\n")
     out = []
     for line, html_line in zip(lines, linked, strict=True):
-        kind = _DIFF_KINDS.get(line[:1]) and _diff_class(line)  # context lines: no span
+        kind = _diff_class(line)
         out.append(f'<span class="{kind}">{html_line}</span>' if kind else html_line)
     return '<pre class="patch">' + "\n".join(out) + "</pre>"
 
 
 def _diff_class(line: str) -> str:
+    if line[:1] not in _DIFF_FIRST:
+        return ""  # context lines, most of a patch, in one look-up
     if line.startswith(("+++ ", "--- ", "diff ", "index ")):
         return "dh"
     if line.startswith("@@"):

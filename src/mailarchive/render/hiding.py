@@ -33,7 +33,7 @@ _RAW_ADDRESS = re.compile(filters.ADDRESS.encode("ascii"))
 # engine skips to fast, where ADDRESS's look-behind must be tried at every position. The local
 # part is then the run of address characters before the `@` (see `_hidden`).
 _AT_DOMAIN = re.compile(rb"@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})+")
-_LOCAL_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+/=?^_`{|}~.-"
+_LOCAL_CHARS = bytes(c for c in range(128) if re.fullmatch(f"[{filters.ATOM}]", chr(c)))
 _LOCAL_WINDOW = 256
 _QP_ESCAPE = re.compile(rb"=[0-9A-Fa-f]{2}")
 _ID_SCHEMES = (b"cid:", b"mid:")
@@ -83,10 +83,9 @@ def hide_addresses(data: bytes) -> bytes:
 
 def _hidden(data: bytes) -> bytes:
     """Every match of `_RAW_ADDRESS` shortened, found from each `@` (a test checks that the
-    matches are the same as the pattern's own scan). A
-    match of ADDRESS starts where a run of address characters does and takes the whole run
-    (possessively) up to its `@`; the scan goes on after the match, so a run that starts inside
-    the last match taken is no match."""
+    matches are the same as the pattern's own scan). A match of ADDRESS starts where a run of
+    address characters does and takes the whole run (possessively) up to its `@`; the scan goes
+    on after the match, so a run that starts inside the last match taken is no match."""
     out: list[bytes] = []
     last = 0
     for found in _AT_DOMAIN.finditer(data):
