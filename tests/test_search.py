@@ -338,3 +338,28 @@ def test_snippets_find_words_where_the_index_does(text: str, word: str, prefix: 
 
     pieces = snippet(text, [(word, prefix)])
     assert [piece for piece, hit in pieces if hit] == ([marked] if marked else [])
+
+
+def _regex_oracle(tokens: list[tuple[str, bool]]) -> re.Pattern[str]:
+    """The pattern snippets used before Finder: the same words, as a regular expression."""
+    letter = r"[^\W_]"
+    pieces = [re.escape(t) + (f"{letter}*" if prefix else f"(?!{letter})") for t, prefix in tokens]
+    return re.compile(f"(?<!{letter})(?:" + "|".join(pieces) + ")")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="ab_1 é\n.Ω", max_size=40),
+       st.lists(st.tuples(st.text(alphabet="abé1Ω", min_size=1, max_size=3), st.booleans()),
+                min_size=1, max_size=3),
+       st.integers(0, 45), st.integers(0, 45))
+def test_finder_finds_what_the_regular_expression_found(text: str, tokens: list[tuple[str, bool]],
+                                                        pos: int, endpos: int) -> None:
+    """Finder (str.find, no pattern compiled per query) gives the matches, starts and ends of
+    the regular expression it replaced, from any start and up to any end."""
+    from mailarchive.search.snippet import Finder
+
+    oracle, found = _regex_oracle(tokens), Finder(tokens)
+    match = oracle.search(text, pos, endpos)
+    assert found.search(text, pos, endpos) == (match.span() if match else None)
+    assert list(found.finditer(text, pos, endpos)) == [
+        m.span() for m in oracle.finditer(text, pos, endpos)]
