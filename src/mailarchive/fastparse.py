@@ -16,7 +16,9 @@ from __future__ import annotations
 import re
 from email.message import Message
 
-_FIELD = re.compile(r"([\041-\071\073-\176]+):")  # a header line as the stdlib's feed sees it
+# a field as the stdlib's feed splits it: a header line (its value without the blanks after the
+# colon) and the continuation lines after it, joined by their LFs
+_FIELD = re.compile(r"([\041-\071\073-\176]+):[ \t]*(.*(?:\n[ \t].*)*)\n")
 _PLAIN_MULTIPART_ENCODINGS = ("7bit", "8bit", "binary")
 _DEEPEST = 20  # nesting handled here; deeper mail goes to the full parser
 
@@ -61,22 +63,19 @@ def _headers(head: str) -> Message | None:
     """A Message holding the header lines of `head` (each ending in LF) as compat32 splits
     them, or None for anything its feed would treat otherwise (a first line that continues,
     an envelope line, a line that is not a field)."""
-    lines = head.split("\n")[:-1]
-    if not lines or lines[0][:1] in (" ", "\t"):
+    fields = []
+    at, end, field = 0, len(head), _FIELD.match
+    while at < end:  # one match a field (with its continuation lines), not a loop over lines
+        found = field(head, at)
+        if found is None:
+            return None
+        fields.append(found.groups())
+        at = found.end()
+    if not fields:
         return None
     message = Message()
-    name, value = "", ""
-    for line in lines:
-        if line[:1] in (" ", "\t"):
-            value += "\n" + line
-            continue
-        match = _FIELD.match(line)
-        if match is None:
-            return None
-        if name:
-            message.set_raw(name, value)
-        name, value = match.group(1), line[match.end():].lstrip(" \t")
-    message.set_raw(name, value)
+    for name, value in fields:
+        message.set_raw(name, value)
     return message
 
 
