@@ -166,6 +166,42 @@ def test_time_budget_keeps_headers_and_notes_it(monkeypatch: object) -> None:
     assert any("took over 0.05 s" in d for d in p.defects)
 
 
+def test_time_budget_holds_inside_a_run_and_the_old_handler_comes_back(
+        monkeypatch: object) -> None:
+    """Workers keep the budget's handler installed for a whole chunk (`budgeted`): a slow
+    message is still cut, the next one parses whole, and the handler before is put back."""
+    import signal
+    import time as clock
+
+    import mailarchive.parse as module
+
+    real_parts = module._parts
+
+    def slow_for_one(message: object, *args: object) -> list[object]:
+        if "slow" in str(message.get("subject")):  # type: ignore[attr-defined]
+            clock.sleep(1)
+        return real_parts(message, *args)  # type: ignore[arg-type]
+
+    def mine(signum: int, frame: object) -> None:
+        pass
+
+    monkeypatch.setattr(module, "_parts", slow_for_one)  # type: ignore[attr-defined]
+    before = signal.signal(signal.SIGALRM, mine)
+    try:
+        with module.budgeted():
+            slow = module.parse_safely(msg("Subject: slow"), now=NOW,
+                                       limits=Limits(time_budget=0.05))
+            quick = module.parse_safely(msg("Subject: quick"), now=NOW,
+                                        limits=Limits(time_budget=0.05))
+        assert any("took over 0.05 s" in d for d in slow.defects)
+        assert quick.parts and not any("took over" in d for d in quick.defects)
+        assert signal.getsignal(signal.SIGALRM) is mine
+        module.parse_safely(msg("Subject: alone"), now=NOW, limits=Limits(time_budget=0.05))
+        assert signal.getsignal(signal.SIGALRM) is mine
+    finally:
+        signal.signal(signal.SIGALRM, before)
+
+
 def test_fast_single_part_path_equals_a_full_parse() -> None:
     from email.parser import BytesParser
     from email.policy import compat32

@@ -12,7 +12,7 @@ from mailarchive.memory import release
 from mailarchive.model import ParsedMessage, RawMessage
 from mailarchive.packing import pack
 from mailarchive.packing import train as train_dictionary
-from mailarchive.parse import DEFAULT_LIMITS, Limits, parse_safely
+from mailarchive.parse import DEFAULT_LIMITS, Limits, budgeted, parse_safely
 from mailarchive.search.text import Document, document
 from mailarchive.store import ListInfo, Store
 from mailarchive.thread import strip_prefix
@@ -64,7 +64,8 @@ Job = tuple[list[RawMessage], str, Limits, bytes | None]
 def _prepare_all(job: Job) -> list[Prepared]:
     raws, subject_prefix, limits, zdict = job
     now = time.time()
-    return [prepare(raw, subject_prefix, now, limits, zdict) for raw in raws]
+    with budgeted():
+        return [prepare(raw, subject_prefix, now, limits, zdict) for raw in raws]
 
 
 def _prepare_in_worker(job: Job) -> list[Prepared]:

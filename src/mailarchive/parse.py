@@ -10,6 +10,7 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from email.message import Message
 from email.parser import BytesParser  # its default policy is compat32 (the fast one)
@@ -183,12 +184,29 @@ def _overtime(signum: int, frame: object) -> None:
     raise _Overtime
 
 
+@contextmanager
+def budgeted() -> Iterator[None]:
+    """Keep parse_safely's time-budget handler installed for a run of messages (in the main
+    thread), and put the one before it back after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGALRM, _overtime)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+
+
 def parse_safely(data: bytes, envelope: str | None = None, now: float | None = None,
                  limits: Limits = DEFAULT_LIMITS) -> ParsedMessage:
     """`parse` within the time budget; mail that overruns it or breaks the parser keeps its
     headers and a note, so it is still archived (its bytes are stored whatever happens)."""
     timed = limits.time_budget > 0 and threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGALRM, _overtime) if timed else None
+    # installing a handler costs ten times as much as arming the timer: within `budgeted()`
+    # (a worker's run of messages) it is already there
+    install = timed and signal.getsignal(signal.SIGALRM) is not _overtime
+    previous = signal.signal(signal.SIGALRM, _overtime) if install else None
     if timed:
         signal.setitimer(signal.ITIMER_REAL, limits.time_budget)
     try:
@@ -200,7 +218,8 @@ def parse_safely(data: bytes, envelope: str | None = None, now: float | None = N
     finally:
         if timed:
             signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
+            if install:
+                signal.signal(signal.SIGALRM, previous)
     return _headers_only(data, envelope, now, limits, note)
 
 
