@@ -299,3 +299,20 @@ def test_far_more_parts_than_shown_are_cut_before_the_parser_sees_them() -> None
     exact = "Content-Type: multipart/mixed; boundary=z\n\n" + "".join(
         f"--z\nContent-Type: text/plain\n\npart {i}\n" for i in range(100)) + "--z--\n"
     assert len(parse(exact.encode(), now=NOW, limits=Limits(max_parts=100)).parts) == 100
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab=;; \t\n\"\\*<>'%éC-/")), max_size=40))
+def test_content_type_params_fast_split_equals_get_params(value: str) -> None:
+    """The plain split of Content-Type parameters gives what get_params gives, on any value
+    (quotes, backslashes, RFC 2231 stars and non-ASCII still go through get_params)."""
+    from email.message import Message
+
+    from mailarchive.parse import _param_text, _type_params
+
+    part = Message()
+    part.set_raw("Content-Type", value)
+    expected: dict[str, str] = {}
+    for name, text in (part.get_params(failobj=[]) or [])[1:]:
+        expected.setdefault(name.lower(), _param_text(text))
+    assert _type_params(part) == expected

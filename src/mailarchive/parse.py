@@ -31,6 +31,7 @@ _MAILBOX = re.compile(
     rf"[ \t]*(?:(?:({_WORD}(?:[ \t]+{_WORD})*)[ \t]*|\"([^\"\\]*)\"[ \t]*)?<({_ADDR})>"
     rf"|({_ADDR})[ \t]+\(([^()\\]*)\)|({_ADDR}))[ \t]*\Z")
 _BOUNDARY = re.compile(rb"boundary[ \t]*=", re.I)
+_QUOTING = re.compile(r'["\\*<]')  # what get_params would unquote or decode in a Content-Type
 _NESTING_MARKS = re.compile(
     rb'boundary[ \t]*=[ \t]*(?:"([^"\r\n]*)"|([^\s;"]+))|^--([^\r\n]*?)[ \t]*\r?$', re.I | re.M)
 
@@ -412,11 +413,25 @@ def describe(leaf: Leaf, limits: Limits, defects: list[str]) -> Part | None:
 
 def _type_params(part: Message) -> dict[str, str]:
     """The Content-Type parameters, parsed once (names lower-cased, RFC 2231 collapsed)."""
-    if "content-type" not in part:
+    value = part.get("content-type")
+    if value is None:
         return {}
+    if isinstance(value, str) and value.isascii() and not _QUOTING.search(value):
+        return _plain_params(value)
     found: dict[str, str] = {}
-    for name, value in (part.get_params(failobj=[]) or [])[1:]:
-        found.setdefault(name.lower(), _param_text(value))
+    for name, text in (part.get_params(failobj=[]) or [])[1:]:
+        found.setdefault(name.lower(), _param_text(text))
+    return found
+
+
+def _plain_params(value: str) -> dict[str, str]:
+    """What the stdlib's get_params (then RFC 2231 collapsing) gives for a Content-Type with
+    nothing to unquote or decode (ASCII, no quotes, backslashes, "*" or "<"): its pieces
+    between semicolons split at their first "=", at a fifth of the cost."""
+    found: dict[str, str] = {}
+    for piece in value.split(";")[1:]:
+        name, _, text = piece.partition("=")
+        found.setdefault(name.strip().lower(), text.strip())
     return found
 
 
