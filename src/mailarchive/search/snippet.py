@@ -104,13 +104,14 @@ class Finder:
 def _next(plain: str, token: str, prefix: bool, pos: int, end: int, before: int) -> int | None:
     """Where `token` first stands as a word (or, `prefix`, starts one) in plain[pos:end]
     (the text read as if it ended at `end`), if that is before `before`."""
-    at = plain.find(token, pos, min(end, before + len(token) - 1))
+    stop = min(end, before + len(token) - 1)  # an occurrence must start before `before`
+    at = plain.find(token, pos, stop)
     while at >= 0:
         after = at + len(token)
         if (at == 0 or not plain[at - 1].isalnum()) and (
                 prefix or after == end or not plain[after].isalnum()):
             return at
-        at = plain.find(token, at + 1, min(end, before + len(token) - 1))
+        at = plain.find(token, at + 1, stop)
     return None
 
 
