@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mailarchive.memory import release
-from mailarchive.model import ParsedMessage, RawMessage
+from mailarchive.model import RawMessage
 from mailarchive.packing import pack
 from mailarchive.packing import train as train_dictionary
 from mailarchive.parse import DEFAULT_LIMITS, Limits, budgeted, parse_safely
-from mailarchive.search.text import Document, document
-from mailarchive.store import ListInfo, Store
+from mailarchive.search.text import document
+from mailarchive.store import ListInfo, Record, Store, record
 from mailarchive.thread import strip_prefix
 
 if TYPE_CHECKING:
@@ -36,60 +36,49 @@ class Summary:
                 f"archived with defects {self.defective}")
 
 
-@dataclass(frozen=True)
-class Prepared:
-    """A message ready to store: everything CPU-heavy already done (in a worker process)."""
-
-    parsed: ParsedMessage
-    digest: bytes
-    packed: bytes
-    size: int
-    envelope: str | None
-    document: Document
-
-
 def prepare(raw: RawMessage, subject_prefix: str = "", now: float | None = None,
-            limits: Limits = DEFAULT_LIMITS, zdict: bytes | None = None) -> Prepared:
-    parsed = parse_safely(raw.data, raw.envelope, now, limits)
+            limits: Limits = DEFAULT_LIMITS, zdict: bytes | None = None) -> Record:
+    """Everything CPU-heavy about storing a message (parse, search text, packing), done before
+    the archive is touched: in a worker process during an import."""
+    return _prepare(raw.data, raw.envelope, subject_prefix, now, limits, zdict)
+
+
+def _prepare(data: bytes, envelope: str | None, subject_prefix: str, now: float | None,
+             limits: Limits, zdict: bytes | None) -> Record:
+    parsed = parse_safely(data, envelope, now, limits)
     doc = document(parsed, strip_prefix(parsed.subject, subject_prefix))
-    for part in parsed.parts:
-        part.text = ""  # already in `doc`; not shipped back from the worker twice
-    return Prepared(parsed, hashlib.sha256(raw.data).digest(), pack(raw.data, zdict), len(raw.data),
-                    raw.envelope, doc)
+    return record(parsed, hashlib.sha256(data).digest(), pack(data, zdict), len(data), envelope,
+                  subject_prefix, doc)
 
 
-Job = tuple[list[RawMessage], str, Limits, bytes | None]
+# A worker's job: messages as (bytes, envelope) pairs, which cross to it faster than RawMessages.
+Job = tuple[list[tuple[bytes, str | None]], str, Limits, bytes | None]
 
 
-def _prepare_all(job: Job) -> list[Prepared]:
+def _prepare_all(job: Job) -> list[Record]:
     raws, subject_prefix, limits, zdict = job
     now = time.time()
     with budgeted():
-        return [prepare(raw, subject_prefix, now, limits, zdict) for raw in raws]
+        return [_prepare(data, envelope, subject_prefix, now, limits, zdict)
+                for data, envelope in raws]
 
 
-def _prepare_in_worker(job: Job) -> list[Prepared]:
+def _prepare_in_worker(job: Job) -> list[Record]:
     prepared = _prepare_all(job)
     release()
     return prepared
 
 
-def store_all(store: Store, mlist: ListInfo, prepared: Iterable[Prepared],
+def store_all(store: Store, mlist: ListInfo, prepared: Iterable[Record],
               summary: Summary) -> None:
     """Write one chunk of prepared messages in one transaction."""
     with store.batch():
         for item in prepared:
-            num = _store(store, mlist, item)
-            if num is None:
+            if store.add(mlist, item) is None:
                 summary.present += 1
                 continue
             summary.added += 1
-            summary.defective += bool(item.parsed.defects)
-
-
-def _store(store: Store, mlist: ListInfo, item: Prepared) -> int | None:
-    return store.add(mlist, item.parsed, item.digest, item.packed, item.size, item.envelope,
-                     item.document)
+            summary.defective += bool(item.defects)
 
 
 def add_one(store: Store, mlist: ListInfo, raw: RawMessage,
@@ -100,7 +89,7 @@ def add_one(store: Store, mlist: ListInfo, raw: RawMessage,
         return None  # hashing is cheap; parsing is not
     item = prepare(raw, mlist.subject_prefix, limits=limits, zdict=store.dictionary())
     with store.batch():
-        return _store(store, mlist, item)
+        return store.add(mlist, item)
 
 
 def _chunks(raws: Iterable[RawMessage], count: int, size: int) -> Iterator[list[RawMessage]]:
@@ -141,13 +130,14 @@ def ingest(store: Store, mlist: ListInfo, raws: Iterable[RawMessage], workers: i
     seen: set[bytes] = set()  # the digests of the chunk in the workers, not yet stored
     zdict = store.dictionary()
     pool = _pool(workers) if workers > 0 else None
-    pending: AsyncResult[list[Prepared]] | None = None
+    pending: AsyncResult[list[Record]] | None = None
     try:
         for chunk in _chunks(raws, CHUNK, CHUNK_BYTES):
             summary.read += len(chunk)
             fresh, seen = _new(store, mlist, chunk, summary, seen)
             zdict = zdict or _dictionary(store, fresh)
-            job = _start(pool, (fresh, mlist.subject_prefix, limits, zdict))
+            job = _start(pool, ([(raw.data, raw.envelope) for raw in fresh],
+                                mlist.subject_prefix, limits, zdict))
             if pending is not None:
                 store_all(store, mlist, pending.get(), summary)
                 release()
@@ -171,10 +161,10 @@ def _pool(workers: int) -> Pool:
 class _Done:
     """An already-computed result, for running without a pool."""
 
-    def __init__(self, value: list[Prepared]) -> None:
+    def __init__(self, value: list[Record]) -> None:
         self.value = value
 
-    def get(self) -> list[Prepared]:
+    def get(self) -> list[Record]:
         return self.value
 
 
@@ -186,7 +176,7 @@ def _dictionary(store: Store, fresh: list[RawMessage]) -> bytes | None:
     return zdict
 
 
-def _start(pool: Pool | None, job: Job) -> AsyncResult[list[Prepared]]:
+def _start(pool: Pool | None, job: Job) -> AsyncResult[list[Record]]:
     if pool is None:
         return _Done(_prepare_all(job))  # type: ignore[return-value]
     fresh, prefix, limits, zdict = job
@@ -196,8 +186,8 @@ def _start(pool: Pool | None, job: Job) -> AsyncResult[list[Prepared]]:
 
 
 class _Flatten:
-    def __init__(self, result: AsyncResult[list[list[Prepared]]]) -> None:
+    def __init__(self, result: AsyncResult[list[list[Record]]]) -> None:
         self.result = result
 
-    def get(self) -> list[Prepared]:
+    def get(self) -> list[Record]:
         return [item for part in self.result.get() for item in part]
