@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
+from hypothesis import given
+from hypothesis import strategies as st
+
 from mailarchive import msgid
 
 
@@ -32,3 +37,17 @@ def test_references_dedupe_keep_last_position_and_limit() -> None:
     assert msgid.references("<a@x> <b@x> <a@x>") == ["b@x", "a@x"]
     many = " ".join(f"<m{i}@x>" for i in range(500))
     assert msgid.references(many) == [f"m{i}@x" for i in range(300, 500)]
+
+
+_ID_TEXT = st.text(alphabet=st.sampled_from(list("ab@.<> \t\n\r\x1c\x85\xa0\u2003,;\"")),
+                   max_size=60)
+
+
+@given(_ID_TEXT)
+def test_ids_equal_one_substitution_per_id(value: str) -> None:
+    """The fast path (no whitespace in any id: one search over them all) gives what a
+    whitespace substitution on every id gives."""
+    angled = re.compile(r"<([^<>]{1,995})>")
+    space = re.compile(r"\s+")
+    expected = [i for i in (space.sub("", m.group(1)) for m in angled.finditer(value)) if i]
+    assert msgid._ids(value) == expected

@@ -316,3 +316,14 @@ def test_content_type_params_fast_split_equals_get_params(value: str) -> None:
     for name, text in (part.get_params(failobj=[]) or [])[1:]:
         expected.setdefault(name.lower(), _param_text(text))
     assert _type_params(part) == expected
+
+
+@given(st.binary(max_size=40).map(lambda b: b.replace(b"\x00", b"\n").replace(b"\x01", b"\r")),
+       st.integers(min_value=0, max_value=45))
+def test_header_end_found_as_the_pattern_finds_it(data: bytes, bound: int) -> None:
+    import re
+
+    from mailarchive.parse import has_header_end
+
+    expected = re.compile(rb"\r?\n\r?\n").search(data, 0, bound) is not None
+    assert has_header_end(data, bound) == expected

@@ -13,8 +13,10 @@ SYNTHETIC_DOMAIN = "synthetic.mailarchive.invalid"
 
 def _ids(value: str) -> list[str]:
     """The ids in angle brackets, with folding whitespace inside them removed (as notmuch does)."""
-    found = (_SPACE.sub("", m.group(1)) for m in _ANGLED.finditer(value))
-    return [i for i in found if i]
+    found = _ANGLED.findall(value)
+    if _SPACE.search("".join(found)) is None:
+        return found  # nearly always: one search instead of a substitution per id
+    return [i for i in (_SPACE.sub("", i) for i in found) if i]
 
 
 def normalize(value: str | None) -> str | None:
