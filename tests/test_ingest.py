@@ -127,3 +127,18 @@ def test_repeats_across_chunk_boundaries_are_stored_once(tmp_path: Path, monkeyp
         assert mlist is not None
         assert sorted(r.message_id for r in store.iter_messages(mlist)) == sorted(
             f"m{i}@x" for i in range(10))
+
+
+def test_present_finds_stored_digests_across_its_batches(tmp_path: Path) -> None:
+    import hashlib
+
+    store = Store(tmp_path / "a")
+    mlist = store.ensure_list("salon", subject_prefix="[Salon]")
+    other = store.ensure_list("other")
+    ingest(store, mlist, raws(*THREAD[:3]))
+    stored = [hashlib.sha256(m).digest() for m in THREAD[:3]]
+    absent = [hashlib.sha256(b"%d" % i).digest() for i in range(1200)]
+    asked = absent[:499] + stored[:1] + absent[499:999] + stored[1:] + absent[999:]
+    assert store.present(mlist, asked) == set(stored)
+    assert store.present(other, asked) == set()
+    assert store.present(mlist, []) == set()

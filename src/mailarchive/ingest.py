@@ -110,11 +110,12 @@ def _new(store: Store, mlist: ListInfo, chunk: list[RawMessage], summary: Summar
          pending: set[bytes]) -> tuple[list[RawMessage], set[bytes]]:
     """The messages of a chunk not yet in the archive nor in the `pending` (not yet stored)
     chunk (hashing is cheap; parsing is not), and the digests of the chunk."""
+    digests = [hashlib.sha256(raw.data).digest() for raw in chunk]
+    stored = store.present(mlist, digests)
     fresh = []
     seen: set[bytes] = set()
-    for raw in chunk:
-        digest = hashlib.sha256(raw.data).digest()
-        if digest in seen or digest in pending or store.has(mlist, digest):
+    for raw, digest in zip(chunk, digests, strict=True):
+        if digest in seen or digest in pending or digest in stored:
             summary.present += 1
         else:
             seen.add(digest)

@@ -245,6 +245,16 @@ class Store:
         return self.db.execute("SELECT 1 FROM messages WHERE list_id = ? AND hash = ?",
                                (mlist.id, digest)).fetchone() is not None
 
+    def present(self, mlist: ListInfo, digests: Sequence[bytes]) -> set[bytes]:
+        """Those of `digests` already in the list (a statement per 500, not one each)."""
+        found: set[bytes] = set()
+        for at in range(0, len(digests), 500):
+            some = digests[at:at + 500]
+            found.update(bytes(r[0]) for r in self.db.execute(
+                f"SELECT hash FROM messages WHERE list_id = ? AND hash IN "
+                f"({','.join('?' * len(some))})", (mlist.id, *some)))
+        return found
+
     def add(self, mlist: ListInfo, item: Record) -> int | None:
         """Store one message (call inside `batch()`); its number, or None if already present."""
         if self.has(mlist, item.digest):
