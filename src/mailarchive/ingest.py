@@ -40,27 +40,28 @@ def prepare(raw: RawMessage, subject_prefix: str = "", now: float | None = None,
             limits: Limits = DEFAULT_LIMITS, zdict: bytes | None = None) -> Record:
     """Everything CPU-heavy about storing a message (parse, search text, packing), done before
     the archive is touched: in a worker process during an import."""
-    return _prepare(raw.data, raw.envelope, subject_prefix, now, limits, zdict)
+    digest = hashlib.sha256(raw.data).digest()
+    return _prepare(raw.data, raw.envelope, digest, subject_prefix, now, limits, zdict)
 
 
-def _prepare(data: bytes, envelope: str | None, subject_prefix: str, now: float | None,
-             limits: Limits, zdict: bytes | None) -> Record:
+def _prepare(data: bytes, envelope: str | None, digest: bytes, subject_prefix: str,
+             now: float | None, limits: Limits, zdict: bytes | None) -> Record:
     parsed = parse_safely(data, envelope, now, limits)
     doc = document(parsed, strip_prefix(parsed.subject, subject_prefix))
-    return record(parsed, hashlib.sha256(data).digest(), pack(data, zdict), len(data), envelope,
-                  subject_prefix, doc)
+    return record(parsed, digest, pack(data, zdict), len(data), envelope, subject_prefix, doc)
 
 
-# A worker's job: messages as (bytes, envelope) pairs, which cross to it faster than RawMessages.
-Job = tuple[list[tuple[bytes, str | None]], str, Limits, bytes | None]
+# A worker's job: messages as (bytes, envelope, digest), which cross to it faster than
+# RawMessages (the digest is the one deduplication already took).
+Job = tuple[list[tuple[bytes, str | None, bytes]], str, Limits, bytes | None]
 
 
 def _prepare_all(job: Job) -> list[Record]:
     raws, subject_prefix, limits, zdict = job
     now = time.time()
     with budgeted():
-        return [_prepare(data, envelope, subject_prefix, now, limits, zdict)
-                for data, envelope in raws]
+        return [_prepare(data, envelope, digest, subject_prefix, now, limits, zdict)
+                for data, envelope, digest in raws]
 
 
 def _prepare_in_worker(job: Job) -> list[Record]:
@@ -107,9 +108,10 @@ def _chunks(raws: Iterable[RawMessage], count: int, size: int) -> Iterator[list[
 
 
 def _new(store: Store, mlist: ListInfo, chunk: list[RawMessage], summary: Summary,
-         pending: set[bytes]) -> tuple[list[RawMessage], set[bytes]]:
+         pending: set[bytes]) -> tuple[list[tuple[RawMessage, bytes]], set[bytes]]:
     """The messages of a chunk not yet in the archive nor in the `pending` (not yet stored)
-    chunk (hashing is cheap; parsing is not), and the digests of the chunk."""
+    chunk (hashing is cheap; parsing is not), with their digests, and the digests of the
+    chunk."""
     digests = [hashlib.sha256(raw.data).digest() for raw in chunk]
     stored = store.present(mlist, digests)
     fresh = []
@@ -119,7 +121,7 @@ def _new(store: Store, mlist: ListInfo, chunk: list[RawMessage], summary: Summar
             summary.present += 1
         else:
             seen.add(digest)
-            fresh.append(raw)
+            fresh.append((raw, digest))
     return fresh, seen
 
 
@@ -136,8 +138,8 @@ def ingest(store: Store, mlist: ListInfo, raws: Iterable[RawMessage], workers: i
         for chunk in _chunks(raws, CHUNK, CHUNK_BYTES):
             summary.read += len(chunk)
             fresh, seen = _new(store, mlist, chunk, summary, seen)
-            zdict = zdict or _dictionary(store, fresh)
-            job = _start(pool, ([(raw.data, raw.envelope) for raw in fresh],
+            zdict = zdict or _dictionary(store, [raw for raw, _ in fresh])
+            job = _start(pool, ([(raw.data, raw.envelope, digest) for raw, digest in fresh],
                                 mlist.subject_prefix, limits, zdict))
             if pending is not None:
                 store_all(store, mlist, pending.get(), summary)
