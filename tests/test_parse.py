@@ -327,3 +327,15 @@ def test_header_end_found_as_the_pattern_finds_it(data: bytes, bound: int) -> No
 
     expected = re.compile(rb"\r?\n\r?\n").search(data, 0, bound) is not None
     assert has_header_end(data, bound) == expected
+
+
+@given(st.lists(st.sampled_from([b"boundary", b"BoUnDaRy", b"bound", b"ary", b" ", b"\t", b"=",
+                                 b"x", b"\n", b"boundaryboundary="]), max_size=30).map(b"".join),
+       st.integers(min_value=0, max_value=4))
+def test_boundary_count_bound_agrees_with_the_pattern(data: bytes, most: int) -> None:
+    import re
+
+    from mailarchive.parse import boundaries_over
+
+    pattern = re.compile(rb"boundary[ \t]*=", re.I)
+    assert boundaries_over(data, most) == (len(pattern.findall(data)) > most)
