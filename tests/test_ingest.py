@@ -142,3 +142,17 @@ def test_present_finds_stored_digests_across_its_batches(tmp_path: Path) -> None
     assert store.present(mlist, asked) == set(stored)
     assert store.present(other, asked) == set()
     assert store.present(mlist, []) == set()
+
+
+def test_a_chunk_skips_what_was_stored_after_it_was_deduplicated(tmp_path: Path) -> None:
+    """A live delivery may store a message between a chunk's deduplication and its store."""
+    from mailarchive.ingest import Summary, prepare, store_all
+
+    store = Store(tmp_path / "a")
+    mlist = store.ensure_list("salon", subject_prefix="[Salon]")
+    records = [prepare(raw, "[Salon]") for raw in raws(*THREAD[:3])]
+    first, again = Summary(), Summary()
+    store_all(store, mlist, records[1:2], first)  # delivered meanwhile
+    store_all(store, mlist, records, again)
+    assert (first.added, again.added, again.present) == (1, 2, 1)
+    assert sorted(r.message_id for r in store.iter_messages(mlist)) == ["a@x", "b@x", "c@x"]

@@ -74,12 +74,13 @@ def _prepare_in_worker(job: Job) -> list[Record]:
     return prepared
 
 
-def store_all(store: Store, mlist: ListInfo, prepared: Iterable[Record],
-              summary: Summary) -> None:
-    """Write one chunk of prepared messages in one transaction."""
+def store_all(store: Store, mlist: ListInfo, prepared: list[Record], summary: Summary) -> None:
+    """Write one chunk of distinct prepared messages in one transaction. Those stored since the
+    chunk was deduplicated (a live delivery meanwhile) are found with one statement per 500."""
     with store.batch():
+        stored = store.present(mlist, [item.digest for item in prepared])
         for item in prepared:
-            if store.add(mlist, item) is None:
+            if item.digest in stored or store.add(mlist, item, checked=True) is None:
                 summary.present += 1
                 continue
             summary.added += 1

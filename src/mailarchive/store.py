@@ -255,9 +255,11 @@ class Store:
                 f"({','.join('?' * len(some))})", (mlist.id, *some)))
         return found
 
-    def add(self, mlist: ListInfo, item: Record) -> int | None:
-        """Store one message (call inside `batch()`); its number, or None if already present."""
-        if self.has(mlist, item.digest):
+    def add(self, mlist: ListInfo, item: Record, checked: bool = False) -> int | None:
+        """Store one message (call inside `batch()`); its number, or None if already present.
+        `checked`: the caller found it absent inside this batch (`present`), so it is not looked
+        up again."""
+        if not checked and self.has(mlist, item.digest):
             return None
         num = self._allocate(mlist)
         thread = self.assign_thread(mlist.id, num, item.keys, item.subject_norm, item.reply,
