@@ -15,9 +15,7 @@ from mailarchive.model import RawMessage
 from mailarchive.packing import pack
 from mailarchive.packing import train as train_dictionary
 from mailarchive.parse import DEFAULT_LIMITS, Limits, budgeted, parse_safely
-from mailarchive.search.text import document
 from mailarchive.store import ListInfo, Record, Store, record
-from mailarchive.thread import strip_prefix
 
 if TYPE_CHECKING:
     from multiprocessing.pool import AsyncResult, Pool
@@ -51,8 +49,7 @@ def prepare(raw: RawMessage, subject_prefix: str = "", now: float | None = None,
 def _prepare(data: bytes, envelope: str | None, digest: bytes, subject_prefix: str,
              now: float | None, limits: Limits, zdict: bytes | None) -> Record:
     parsed = parse_safely(data, envelope, now, limits)
-    doc = document(parsed, strip_prefix(parsed.subject, subject_prefix))
-    return record(parsed, digest, pack(data, zdict), len(data), envelope, subject_prefix, doc)
+    return record(parsed, digest, pack(data, zdict), len(data), envelope, subject_prefix)
 
 
 # A worker's job: messages as (bytes, envelope, digest), which cross to it faster than

@@ -12,7 +12,6 @@ from typing import Any, NamedTuple
 
 from mailarchive import packing
 from mailarchive.model import ParsedMessage
-from mailarchive.search.text import Document
 from mailarchive.search.text import document as search_document
 from mailarchive.thread import Member, is_reply, normalize_subject, strip_prefix, thread_keys
 
@@ -114,16 +113,16 @@ class Record(NamedTuple):
 
 
 def record(parsed: ParsedMessage, digest: bytes, packed: bytes, size: int, envelope: str | None,
-           subject_prefix: str, document: Document | None = None) -> Record:
+           subject_prefix: str) -> Record:
     """What `Store.add` writes of a parsed message, for a list that tags subjects so."""
     subject = strip_prefix(parsed.subject, subject_prefix)
-    doc = document or search_document(parsed, subject)
     return Record(
         digest, packed, size, envelope, parsed.message_id, parsed.synthetic_id,
         parsed.in_reply_to, " ".join(parsed.references), subject, normalize_subject(subject),
         is_reply(subject), thread_keys(parsed.message_id, parsed.references, parsed.in_reply_to),
         parsed.from_name, parsed.from_addr, parsed.date, parsed.tz_offset, parsed.date_source,
-        month_of(parsed.date), len(parsed.attachments), _defects(parsed), doc.columns())
+        month_of(parsed.date), len(parsed.attachments), _defects(parsed),
+        search_document(parsed, subject).columns())
 
 
 class Store:
