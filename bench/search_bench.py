@@ -40,7 +40,6 @@ import random
 import re
 import shutil
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -49,6 +48,7 @@ import urllib.request
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 # bench/profile.py (someone else's) would shadow the standard library's profile module
 _HERE = Path(__file__).resolve().parent
@@ -121,10 +121,25 @@ json.dump(out, open(sys.argv[2], "w"))
 
 # building -------------------------------------------------------------------------------------
 
+def read_only(path: Path) -> Any:
+    """A read-only connection through mailarchive's own SQLite (apsw): this process searches
+    the same files through a Store, and two SQLite copies in one process break each other's
+    locks."""
+    from mailarchive.store import connect
+
+    return connect(path, readonly=True)
+
+
+def sqlite_version() -> str:
+    import apsw
+
+    return str(apsw.sqlite_lib_version())
+
+
 def db_sizes(folder: Path) -> dict[str, float]:
     """Archive DB size and the FTS part (dbstat pages of the fts* tables), in MiB."""
     path = folder / "mailarchive.sqlite3"
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    db = read_only(path)
     try:
         rows = db.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name").fetchall()
         count = db.execute("SELECT count(*) FROM messages").fetchone()[0]
@@ -249,7 +264,7 @@ def query_sets(folder: Path, real: list[Path], n: int, seed: int) -> dict[str, l
         return json.loads(cache.read_text())
     log(f"drawing {n} queries of each kind from {folder.name}")
     rng = random.Random(seed)
-    db = sqlite3.connect(f"file:{folder / 'mailarchive.sqlite3'}?mode=ro", uri=True)
+    db = read_only(folder / "mailarchive.sqlite3")
     db.execute("CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, 'fts', 'row')")
     vocab = [(t, d) for t, d in db.execute("SELECT term, doc FROM temp.vocab")
              if ALPHA.match(t) and t not in OPERATORS]
@@ -310,7 +325,7 @@ def warm(path: Path) -> None:
 
 
 class _TimedCursor:
-    def __init__(self, cur: sqlite3.Cursor, owner: _TimedDB, kind: str, start: float) -> None:
+    def __init__(self, cur: Any, owner: _TimedDB, kind: str, start: float) -> None:
         self.cur, self.owner, self.kind, self.start = cur, owner, kind, start
 
     def _done(self, value: object) -> object:
@@ -332,7 +347,7 @@ class _TimedDB:
     search() gives the total, the rows statements (the ranking window's and the page's), the
     count(*) statement and the rest (snippets: reading and parsing the raw messages)."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: Any) -> None:
         self.db = db
         self.spent = {"rows": 0.0, "count": 0.0, "other": 0.0}
 
@@ -783,7 +798,7 @@ def main() -> None:
 
     results: dict = {"date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                      "command": " ".join(["bench/search_bench.py", *sys.argv[1:]]),
-                     "sqlite": sqlite3.sqlite_version, "cores": os.cpu_count(),
+                     "sqlite": sqlite_version(), "cores": os.cpu_count(),
                      "import_60k": small_info, "import_1m": big_info, "notmuch_60k": nm_info}
     qs_small = query_sets(OUT / "search-archive-60k", real, args.queries, args.seed)
     log("timing mailarchive at 60k")

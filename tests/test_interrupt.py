@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from mailarchive.sources.mbox import quote_mboxrd
-from mailarchive.store import Store
+from mailarchive.store import DatabaseError, Store, connect, one
 
 COUNT = 6000
 
@@ -38,10 +37,15 @@ def run_import(archive: Path, mbox: Path) -> subprocess.Popen[bytes]:
 
 def stored(archive: Path) -> int:
     try:
-        with sqlite3.connect(archive / "mailarchive.sqlite3", timeout=0.05) as db:
-            return int(db.execute("SELECT count(*) FROM messages").fetchone()[0])
-    except sqlite3.Error:
+        db = connect(archive / "mailarchive.sqlite3", busy_ms=50, readonly=True)
+    except DatabaseError:
         return 0
+    try:
+        return int(one(db, "SELECT count(*) FROM messages")[0])
+    except DatabaseError:
+        return 0
+    finally:
+        db.close()
 
 
 def wait_for(archive: Path, count: int) -> None:

@@ -7,13 +7,13 @@ import json
 import signal
 import smtplib
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import apsw
 import pytest
 from aiosmtpd.smtp import Envelope, Session
 from starlette.testclient import TestClient
@@ -216,7 +216,7 @@ def test_a_storage_failure_answers_451_and_stores_nothing(
     handler = lmtp.Delivery(store)
 
     def failing(*args: object, **kwargs: object) -> int | None:
-        raise sqlite3.OperationalError("database or disk is full")
+        raise apsw.FullError("database or disk is full")
 
     envelope = Envelope()
     envelope.mail_from = "tess@test.example"

@@ -224,6 +224,39 @@ def test_words_match_an_independent_scan_of_real_mail(tmp_path: Path) -> None:
         assert len(got ^ expected) <= len(expected) * 0.02, (word, sorted(got ^ expected)[:10])
 
 
+@pytest.mark.corpus
+@pytest.mark.skipif(not CORPORA.is_dir(), reason=f"corpora not found at {CORPORA}")
+def test_one_phrase_queries_rank_in_bm25s_order_on_real_mail(tmp_path: Path) -> None:
+    """A query with one phrase is ranked by bm25's per-row part (no IDF pass): on real mail its
+    score is bm25's divided by the same number (the IDF) for every hit, and the rankings agree."""
+    from dataclasses import replace
+
+    import mailarchive.search.service as service
+    from mailarchive.search.fts5 import plan
+    from mailarchive.search.query import parse_query
+    from mailarchive.search.ranking import bm25_call, row_part_call
+
+    path = CORPORA / "linux-mips" / "linux-mips-1997.mbox.xz"
+    store = Store(tmp_path / "a")
+    mlist = store.ensure_list("lm")
+    ingest(store, mlist, sources.read(str(path)))
+    lists = {"lm": mlist.id}
+    for query in ("kernel", '"the kernel"', "from:ralf", "subject:patch", "ether*", "kernel -indy",
+                  '"cache flush"', "subject:\"sgi linux\""):
+        one = plan(parse_query(query), lists)
+        assert one.one_phrase, query
+        scores = store.db.execute(f"SELECT {bm25_call()}, {row_part_call()} FROM fts WHERE "
+                                  "fts MATCH ?", (one.match,)).fetchall()
+        assert len(scores) >= 3, query
+        idf = {round(bm25 / part, 9) for bm25, part in scores}
+        assert len(idf) == 1 and idf.pop() > 0, query
+        by_part = service._ranking(store, one, lists, None)
+        by_bm25 = service._ranking(store, replace(one, one_phrase=False), lists, None)
+        assert list(by_part[0]) == list(by_bm25[0]) and by_part[1] == by_bm25[1], query
+    for query in ("kernel ethernet", "kernel OR ethernet", "(indy sgi)", "from:ralf kernel"):
+        assert not plan(parse_query(query), lists).one_phrase, query
+
+
 def test_relevance_ranks_only_the_newest_matches_window(tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     import mailarchive.search.service as service

@@ -7,7 +7,6 @@ import asyncio
 import os
 import shutil
 import socket
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -27,7 +26,7 @@ from mailarchive.model import RawMessage
 from mailarchive.pagestore import PageStore
 from mailarchive.render import views
 from mailarchive.render.pages import message_nav, nav, shape, thread_order
-from mailarchive.store import ListInfo, Store
+from mailarchive.store import ListInfo, Store, connect
 from mailarchive.web import NoDelayHTTP, NoDelayHttpTools, create_app
 
 ROOM = 1 << 30
@@ -245,7 +244,7 @@ def test_render_in_worker_processes_keeps_what_one_process_keeps(
     assert alone.line() == pooled.line() and alone.rendered == 2 * pagestore.POOL_MIN + 1
 
     def rows(folder: Path) -> set[tuple[object, ...]]:
-        db = sqlite3.connect(folder / pagestore.PAGES_NAME)
+        db = connect(folder / pagestore.PAGES_NAME)
         try:
             return set(db.execute("SELECT key, stamp, body FROM pages"))
         finally:

@@ -13,7 +13,7 @@ import click
 from mailarchive.config import Config, ConfigError
 from mailarchive.config import load as load_config
 from mailarchive.sources.mbox import QUOTINGS, envelope_line, quote_mboxrd
-from mailarchive.store import ListInfo, Store, StoreError
+from mailarchive.store import DatabaseError, ListInfo, Store, StoreError
 
 if TYPE_CHECKING:
     from mailarchive.ingest import Summary
@@ -291,8 +291,6 @@ def lmtp(host: str, port: int, socket_path: str | None, archive: str | None) -> 
 @archive_option
 def render(list_names: tuple[str, ...], archive: str | None) -> None:
     """Render the month indexes and message pages that are not kept yet, for `serve`."""
-    import sqlite3
-
     from mailarchive import pagestore
 
     store = open_store(archive)
@@ -306,7 +304,7 @@ def render(list_names: tuple[str, ...], archive: str | None) -> None:
             done = _render_with_bar(folder, wanted)
         else:
             done = pagestore.fill(folder, wanted)
-    except (OSError, sqlite3.Error) as error:
+    except (OSError, DatabaseError) as error:
         raise click.ClickException(f"cannot keep pages in {folder}: {error}") from error
     click.echo(f"{folder}: {done.line()}")
 

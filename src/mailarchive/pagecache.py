@@ -6,7 +6,6 @@ SQLite's `PRAGMA data_version` tells exactly that, for the price of one tiny que
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mailarchive.store import DB_NAME
+from mailarchive.store import DB_NAME, connect, one
 
 CACHED_TYPES = (b"text/html", b"application/atom+xml", b"application/json")
 SKIPPED = ("/search", "/api/")
@@ -41,14 +40,14 @@ class PageCache:
         self.app = app
         self.size = size
         self.wanted = is_search if searches else is_page
-        self.db = sqlite3.connect(Path(folder) / DB_NAME, check_same_thread=False)
+        self.db = connect(Path(folder) / DB_NAME)  # used under self.lock only
         self.lock = threading.Lock()
         self.version: int | None = None
         self.pages: OrderedDict[tuple[str, bytes], list[Message]] = OrderedDict()
 
     def _current(self) -> None:
         with self.lock:
-            version = self.db.execute("PRAGMA data_version").fetchone()[0]
+            version = one(self.db, "PRAGMA data_version")[0]
             if version != self.version:
                 self.pages.clear()
                 self.version = version

@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
-import sqlite3
 import sys
 import threading
 import time
@@ -30,8 +29,10 @@ from functools import cache
 from importlib import metadata
 from pathlib import Path
 
+import apsw
+
 from mailarchive.render.site import Page, Site
-from mailarchive.store import DB_NAME, ListInfo, Store
+from mailarchive.store import DB_NAME, DatabaseError, ListInfo, Store, connect, one
 
 PAGES_NAME = "pages.sqlite3"
 ZDICT_MAX = 32768
@@ -104,9 +105,9 @@ def key(target: str) -> int:
 def room(folder: Path) -> int:
     """Bytes the pages may take: the size of the archive's mail as it came in, less the rest
     of the archive folder."""
-    db = sqlite3.connect(f"file:{folder / DB_NAME}?mode=ro", uri=True)
+    db = connect(folder / DB_NAME, readonly=True)
     try:
-        mail = int(db.execute("SELECT total(size) FROM messages").fetchone()[0])
+        mail = int(one(db, "SELECT total(size) FROM messages")[0])
     finally:
         db.close()
     rest = sum(p.stat().st_size for p in folder.iterdir()
@@ -135,10 +136,10 @@ class PageStore:
         db.execute("CREATE UNIQUE INDEX IF NOT EXISTS pages_key ON pages (key)")
         self.full = self.size() >= self.budget
 
-    def _db(self) -> sqlite3.Connection:
-        db: sqlite3.Connection | None = getattr(self.local, "db", None)
+    def _db(self) -> apsw.Connection:
+        db: apsw.Connection | None = getattr(self.local, "db", None)
         if db is None:
-            db = self.local.db = sqlite3.connect(self.path, isolation_level=None, timeout=5)
+            db = self.local.db = connect(self.path, busy_ms=5000)
             db.execute("PRAGMA synchronous=NORMAL")
         return db
 
@@ -174,7 +175,7 @@ class PageStore:
         if batch:
             try:
                 self.write([(key(target), *kept) for target, kept in batch.items()])
-            except sqlite3.Error:
+            except DatabaseError:
                 pass
 
     def write(self, pages: list[tuple[int, bytes, bytes]]) -> int:
@@ -186,11 +187,13 @@ class PageStore:
         try:
             self.full = self.size() >= self.budget
             for number, stamp, body in pages:
-                done = db.execute("UPDATE pages SET stamp = ?, body = ? WHERE key = ?",
-                                  (stamp, body, number)).rowcount
+                db.execute("UPDATE pages SET stamp = ?, body = ? WHERE key = ?",
+                           (stamp, body, number))
+                done = db.changes()
                 if done <= 0 and not self.full:
-                    done = db.execute("INSERT INTO pages (key, stamp, body) VALUES (?, ?, ?)",
-                                      (number, stamp, body)).rowcount
+                    db.execute("INSERT INTO pages (key, stamp, body) VALUES (?, ?, ?)",
+                               (number, stamp, body))
+                    done = db.changes()
                 kept += max(0, done)
         except BaseException:
             db.execute("ROLLBACK")
@@ -201,9 +204,8 @@ class PageStore:
     def size(self) -> int:
         """Bytes the kept pages take (once the write-ahead log is folded in)."""
         db = self._db()
-        pages = db.execute("PRAGMA page_count").fetchone()[0]
-        free = db.execute("PRAGMA freelist_count").fetchone()[0]
-        return int((pages - free) * db.execute("PRAGMA page_size").fetchone()[0])
+        pages, free = one(db, "PRAGMA page_count")[0], one(db, "PRAGMA freelist_count")[0]
+        return int((pages - free) * one(db, "PRAGMA page_size")[0])
 
     def stamps(self) -> dict[int, bytes]:
         """Every kept page's key and stamp."""
@@ -214,7 +216,7 @@ class PageStore:
 
     def close(self) -> None:
         self.flush()
-        db: sqlite3.Connection | None = getattr(self.local, "db", None)
+        db: apsw.Connection | None = getattr(self.local, "db", None)
         if db is not None:
             db.close()
             self.local.db = None
@@ -412,7 +414,7 @@ def warm(folder: str) -> None:
     nice()
     try:
         done = fill(folder, jobs=1)
-    except (sqlite3.Error, OSError) as error:
+    except (DatabaseError, OSError) as error:
         print(f"mailarchive: pages not rendered ahead ({error})", file=sys.stderr)
         return
     print(f"mailarchive: pages rendered ahead: {done.line()}", file=sys.stderr)

@@ -1,8 +1,11 @@
-"""The SQLite store: raw bytes (compressed, never altered) and the metadata pages come from."""
+"""The SQLite store: raw bytes (compressed, never altered) and the metadata pages come from.
+
+SQLite is reached through apsw, which brings its own SQLite (with FTS5) and lets search register
+ranking functions. Every connection of the process to the archive must go through it: two copies
+of SQLite in one process that open the same file undo each other's POSIX locks."""
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -10,8 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import apsw
+
 from mailarchive import packing
 from mailarchive.model import ParsedMessage
+from mailarchive.search import ranking
 from mailarchive.search.text import document as search_document
 from mailarchive.thread import Member, is_reply, normalize_subject, strip_prefix, thread_keys
 
@@ -23,6 +29,33 @@ SUBJECT_WINDOW = 90 * 86400  # how far back a bare "Re: subject" looks for its t
 
 class StoreError(Exception):
     """The archive folder cannot be used; the message says why and what to do."""
+
+
+DatabaseError = apsw.Error  # what SQLite raises through apsw (locked, full, corrupt, ...)
+
+
+def connect(path: str | Path, busy_ms: int = 30_000, readonly: bool = False) -> apsw.Connection:
+    """A connection to an SQLite file that waits up to `busy_ms` for another writer."""
+    flags = (apsw.SQLITE_OPEN_READONLY if readonly
+             else apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE)
+    db = apsw.Connection(str(path), flags=flags)
+    db.set_busy_timeout(busy_ms)
+    ranking.register(db)
+    return db
+
+
+def one(db: apsw.Connection, sql: str, params: Sequence[object] = ()) -> Any:
+    """The row a statement must give (an aggregate, a PRAGMA, a row known to be there)."""
+    row = db.execute(sql, params).fetchone()
+    if row is None:
+        raise apsw.NotFoundError(f"no row from: {sql[:80]}")
+    return row
+
+
+def run_script(db: apsw.Connection, script: str) -> None:
+    """Every statement of `script` run to its end (apsw stops at one that returns rows)."""
+    for _row in db.execute(script):
+        pass
 
 
 @dataclass(frozen=True)
@@ -141,10 +174,9 @@ class Store:
                 raise StoreError(f"{self.folder}: cannot create the archive folder "
                                  f"({error.strerror})") from error
         try:
-            self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
-                                      timeout=30)
+            self.db = connect(path)
             self._prepare()
-        except sqlite3.Error as error:
+        except apsw.Error as error:
             raise StoreError(f"{path}: not a usable archive database ({error})") from error
         self._next_num: dict[int, int] = {}
         self._dictionaries: dict[int, bytes] = {}
@@ -165,7 +197,7 @@ class Store:
         self.db.execute("PRAGMA journal_mode=WAL")
         from importlib import resources  # only for a new archive (start-up time)
 
-        self.db.executescript(resources.files("mailarchive").joinpath("schema.sql").read_text())
+        run_script(self.db, resources.files("mailarchive").joinpath("schema.sql").read_text())
         self.db.execute("INSERT OR IGNORE INTO meta VALUES ('format', ?)", (FORMAT_VERSION,))
 
     def close(self) -> None:
@@ -178,7 +210,7 @@ class Store:
             return packing.unpack(blob)
         zdict = self._dictionaries.get(wanted)
         if zdict is None:
-            row = self.db.execute("SELECT data FROM zdicts WHERE adler = ?", (wanted,)).fetchone()
+            row = one(self.db, "SELECT data FROM zdicts WHERE adler = ?", (wanted,))
             zdict = self._dictionaries[wanted] = bytes(row[0])
         return packing.unpack(blob, zdict)
 
@@ -263,7 +295,7 @@ class Store:
         num = self._allocate(mlist)
         thread = self.assign_thread(mlist.id, num, item.keys, item.subject_norm, item.reply,
                                     item.date)
-        cursor = self.db.execute(
+        self.db.execute(
             "INSERT INTO messages (list_id, num, hash, message_id, synthetic_id, in_reply_to, refs,"
             " subject, subject_norm, from_name, from_addr, date, tz_offset, date_source, month,"
             " thread, attachments, size, defects, envelope)"
@@ -272,7 +304,7 @@ class Store:
              item.refs, item.subject, item.subject_norm, item.from_name, item.from_addr,
              item.date, item.tz_offset, item.date_source, item.month, thread, item.attachments,
              item.size, item.defects, item.envelope))
-        rowid = cursor.lastrowid
+        rowid = self.db.last_insert_rowid()
         self.db.execute("INSERT INTO raw (id, data) VALUES (?, ?)", (rowid, item.packed))
         self.db.execute("INSERT INTO fts (rowid, subject, sender, recipients, body, quoted, "
                         "filenames) VALUES (?,?,?,?,?,?,?)", (rowid, *item.columns))
@@ -282,8 +314,7 @@ class Store:
         """The next message number of a list (written back when the batch commits)."""
         num = self._next_num.get(mlist.id)
         if num is None:
-            num = self.db.execute("SELECT next_num FROM lists WHERE id = ?",
-                                  (mlist.id,)).fetchone()[0]
+            num = one(self.db, "SELECT next_num FROM lists WHERE id = ?", (mlist.id,))[0]
         self._next_num[mlist.id] = num + 1
         return int(num)
 
@@ -429,22 +460,22 @@ class Store:
 
     def recent_threads(self, mlist: ListInfo, limit: int = 20) -> list[tuple[MessageRow, int, int]]:
         """The threads with the latest activity: (first message, message count, last date)."""
-        rows = self.db.execute(
+        rows: list[Any] = self.db.execute(
             "SELECT thread, count(*), max(date) FROM messages WHERE list_id = ? AND removed IS "
             "NULL GROUP BY thread ORDER BY max(date) DESC LIMIT ?", (mlist.id, limit)).fetchall()
         out = []
         for thread, count, last in rows:
-            first = self.db.execute(f"SELECT {COLUMNS} FROM messages WHERE list_id = ? AND "
-                                    "thread = ? AND removed IS NULL ORDER BY date, num LIMIT 1",
-                                    (mlist.id, thread)).fetchone()
+            first = one(self.db, f"SELECT {COLUMNS} FROM messages WHERE list_id = ? AND "
+                        "thread = ? AND removed IS NULL ORDER BY date, num LIMIT 1",
+                        (mlist.id, thread))
             out.append((to_row(first), int(count), int(last)))
         return out
 
     def stats(self, mlist: ListInfo) -> dict[str, int | str | None]:
-        row = self.db.execute(
-            "SELECT count(*), count(DISTINCT thread), count(DISTINCT month), "
-            "sum(defects != ''), min(date), max(date) FROM messages WHERE list_id = ? "
-            "AND removed IS NULL", (mlist.id,)).fetchone()
+        row = one(self.db,
+                  "SELECT count(*), count(DISTINCT thread), count(DISTINCT month), "
+                  "sum(defects != ''), min(date), max(date) FROM messages WHERE list_id = ? "
+                  "AND removed IS NULL", (mlist.id,))
         return {"list": mlist.name, "messages": row[0], "threads": row[1], "months": row[2],
                 "defects": row[3] or 0, "first": row[4], "last": row[5]}
 
@@ -454,7 +485,7 @@ class Store:
         return int(row[0]) if row else None
 
     def latest_change(self) -> int:
-        row = self.db.execute("SELECT coalesce(max(id), 0) FROM messages").fetchone()
+        row = one(self.db, "SELECT coalesce(max(id), 0) FROM messages")
         return int(row[0])
 
     def messages_by_date(self, mlist: ListInfo) -> list[MessageRow]:

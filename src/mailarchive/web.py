@@ -10,7 +10,6 @@ import asyncio
 import os
 import re
 import socket
-import sqlite3
 import sys
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -35,7 +34,7 @@ from mailarchive.pagestore import PageStore
 from mailarchive.render import downloads, urls, views
 from mailarchive.render.body import filename_of
 from mailarchive.render.site import Gone, Moved, NotFound, Page, Site
-from mailarchive.store import MessageRow, Store
+from mailarchive.store import DatabaseError, MessageRow, Store
 
 PAGE_CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
             "frame-ancestors 'none'; base-uri 'none'")
@@ -239,7 +238,7 @@ def open_pages(folder: str | Path) -> PageStore | None:
     """The archive's kept pages, or None (said once) where they cannot be kept."""
     try:
         return PageStore(folder)
-    except (sqlite3.Error, OSError) as error:
+    except (DatabaseError, OSError) as error:
         print(f"mailarchive: not keeping rendered pages in {folder} ({error})", file=sys.stderr)
         return None
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import math
-import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import apsw
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -151,9 +151,9 @@ def read_params(request: Request, store: Store, *, api: bool = False) -> Params:
 
 @contextmanager
 def time_limit(store: Store, seconds: float | None = None) -> Iterator[None]:
-    """Stop SQLite if a search runs longer than `seconds` (it raises OperationalError)."""
+    """Stop SQLite if a search runs longer than `seconds` (it raises InterruptError)."""
     deadline = time.monotonic() + (TIME_LIMIT if seconds is None else seconds)
-    store.db.set_progress_handler(lambda: int(time.monotonic() > deadline), 1_000)
+    store.db.set_progress_handler(lambda: time.monotonic() > deadline, 1_000)
     try:
         yield
     finally:
@@ -168,9 +168,7 @@ def run(store: Store, params: Params) -> Results:
                           page=params.page, per_page=params.per_page, group=params.group)
     except QueryError as error:
         raise BadRequest(str(error)) from None
-    except sqlite3.OperationalError as error:
-        if "interrupt" not in str(error):
-            raise
+    except apsw.InterruptError as error:
         _log.warning("search %r stopped: %s", params.q[:200], error)
         raise BadRequest("This search took too long: add words or a date: range to narrow "
                          "it down.") from None

@@ -26,9 +26,6 @@ from mailarchive.search.text import segment
 
 COLUMNS = {None: None, "from": "sender", "to": "recipients", "cc": "recipients",
            "subject": "subject", "filename": "filenames"}
-# bm25 weights for subject, sender, recipients, body, quoted, filenames: quoted text and
-# signatures count, but well below the author's own words.
-WEIGHTS = "4.0, 2.0, 1.0, 1.0, 0.25, 1.0"
 YEAR = 31_557_600
 
 
@@ -39,6 +36,7 @@ class Plan:
     match: str | None
     where: tuple[str, ...]
     params: tuple[object, ...]
+    one_phrase: bool = False  # MATCH has one positive phrase: bm25's IDF is the same for all rows
 
 
 def _quoted(text: str) -> str:
@@ -130,4 +128,5 @@ def plan(node: Node, lists: dict[str, int]) -> Plan:
         sql, values = condition(item, lists)
         where.append(sql)
         params.extend(values)
-    return Plan(match, tuple(where), tuple(params))
+    one_phrase = len(text) == 1 and isinstance(text[0], Word | Phrase)
+    return Plan(match, tuple(where), tuple(params), one_phrase)

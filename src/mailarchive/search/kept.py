@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import TypeVar, cast
 from weakref import WeakKeyDictionary
 
-from mailarchive.store import Store
+from mailarchive.store import Store, one
 
 T = TypeVar("T")
 SIZE = 256  # values kept (a ranking is 8 KB at most)
@@ -52,8 +52,8 @@ class Kept:
 
     def _fresh(self, store: Store) -> int:
         """The generation, after emptying the store if this connection sees a change."""
-        version = (int(store.db.execute("PRAGMA data_version").fetchone()[0]),
-                   store.db.total_changes)
+        version = (int(one(store.db, "PRAGMA data_version")[0]),
+                   store.db.total_changes())
         with self.lock:
             changed = self.seen.get(store) != version
             self.seen[store] = version

@@ -10,12 +10,13 @@ from functools import partial
 from typing import Any
 
 from mailarchive.render.filters import obfuscate_text
-from mailarchive.search.fts5 import WEIGHTS, YEAR, Plan, plan
+from mailarchive.search.fts5 import YEAR, Plan, plan
 from mailarchive.search.kept import KEPT
 from mailarchive.search.query import And, DateRange, ListIs, Node, parse_query
+from mailarchive.search.ranking import bm25_call, row_part_call
 from mailarchive.search.snippet import MAX_TEXT, Pieces, best_snippet, terms
 from mailarchive.search.text import html_text, split_quoted, text_parts
-from mailarchive.store import COLUMNS, ListInfo, MessageRow, Store, to_row
+from mailarchive.store import COLUMNS, ListInfo, MessageRow, Store, one, to_row
 
 SORTS = ("relevance", "date")
 MESSAGE_COLUMNS = ", ".join(f"m.{c.strip()}" for c in COLUMNS.split(","))
@@ -59,7 +60,8 @@ def _sql(p: Plan, lists: dict[str, int], scoped: str | None) -> tuple[str, str, 
         source = "fts JOIN messages m ON m.id = fts.rowid"
         where.insert(0, "fts MATCH ?")
         params.append(p.match)
-        score = (f"bm25(fts, {WEIGHTS}) * (1.0 + 0.25 / (1.0 + max(0, {int(time.time())} - m.date)"
+        relevance = row_part_call() if p.one_phrase else bm25_call()
+        score = (f"{relevance} * (1.0 + 0.25 / (1.0 + max(0, {int(time.time())} - m.date)"
                  f" / {YEAR}.0))")
     else:
         source, score = "messages m", "-m.date"
@@ -112,8 +114,7 @@ def search(store: Store, text: str, *, list_name: str | None = None, sort: str =
 
 def _count(store: Store, sql: str, params: list[object]) -> int:
     """How many rows `sql` gives, counting no further than COUNT_CAP + 1."""
-    row = store.db.execute(f"SELECT count(*) FROM ({sql} LIMIT {COUNT_CAP + 1})",
-                           params).fetchone()
+    row = one(store.db, f"SELECT count(*) FROM ({sql} LIMIT {COUNT_CAP + 1})", params)
     return int(row[0])
 
 
@@ -132,10 +133,11 @@ def _ranking(store: Store, p: Plan, lists: dict[str, int], scoped: str | None
     and counts them: bm25 over a common word's every match would cost seconds at a million
     messages."""
     body, score, params = _sql(p, lists, scoped)
-    scored = store.db.execute(f"SELECT m.id, {score}, m.date {body} ORDER BY fts.rowid DESC "
-                              "LIMIT ?", (*params, max(COUNT_CAP, RANK_WINDOW) + 1)).fetchall()
+    scored: list[Any] = store.db.execute(
+        f"SELECT m.id, {score}, m.date {body} ORDER BY fts.rowid DESC LIMIT ?",
+        (*params, max(COUNT_CAP, RANK_WINDOW) + 1)).fetchall()
     best = sorted(scored[:RANK_WINDOW], key=lambda r: (r[1], -r[2]))
-    return array("q", (r[0] for r in best)), len(scored)
+    return array("q", (int(r[0]) for r in best)), len(scored)
 
 
 def _by_id(store: Store, ids: list[int]) -> Rows:
