@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""An experiment, not part of mailarchive: phrase ranking at 1M without bm25's IDF pass.
+"""The experiment behind `search/ranking.py`: phrase ranking at 1M without bm25's IDF pass.
 
 For a query that is one phrase (or one word), FTS5's bm25 is IDF(phrase) x a per-row part, and
 IDF is the same for every row: ranking by the per-row part alone gives the same order. FTS5
@@ -10,10 +10,10 @@ function; apsw (PyPI, with its own SQLite) can. This script times, on the search
 of `search/service.py` with bm25 (stdlib sqlite3 and apsw) and with a Python function that
 computes bm25's per-row part (apsw), and checks that the top 20 of each query are the same.
 
-It needs apsw, which mailarchive does not depend on; run it from a separate venv:
+It compares the stdlib's `sqlite3` (the system's SQLite) with apsw (a mailarchive dependency
+since this experiment) from one read-only process:
 
-    python3 -m venv /tmp/apsw && /tmp/apsw/bin/pip install apsw
-    /tmp/apsw/bin/python bench/phrase_rank.py [--rounds 2]
+    .venv/bin/python bench/phrase_rank.py [--rounds 2]
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def main() -> None:
     try:
         import apsw
     except ImportError:
-        sys.exit("phrase_rank.py needs apsw (see its docstring for a separate venv)")
+        sys.exit("phrase_rank.py needs apsw: run it with the project's venv Python")
     queries = json.loads(QUERIES.read_text())["phrase"]
     stdlib = sqlite3.connect(f"file:{DB}?mode=ro", uri=True)
     other = apsw.Connection(str(DB), flags=apsw.SQLITE_OPEN_READONLY)
