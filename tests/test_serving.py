@@ -53,6 +53,20 @@ def wait_for(port: int, process: subprocess.Popen[bytes], seconds: float = 30) -
     raise AssertionError(f"nothing listened on port {port}")
 
 
+def serve(folder: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
+    """`mailarchive serve` started for real, once it listens."""
+    process = subprocess.Popen(
+        [*MAILARCHIVE, "serve", "--archive", str(folder), "--port", str(port), "--workers",
+         str(workers), "--no-warm"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait_for(port, process)
+    except BaseException:
+        process.kill()
+        process.communicate()
+        raise
+    return process
+
+
 @pytest.mark.skipif(not serving.spread_by_kernel(), reason="SO_REUSEPORT spreading is Linux's")
 def test_the_kernel_spreads_connections_over_the_processes_sockets() -> None:
     port = free_port()
@@ -79,11 +93,8 @@ def test_the_kernel_spreads_connections_over_the_processes_sockets() -> None:
 
 def test_serve_answers_on_every_connection_and_stops_cleanly(folder: Path) -> None:
     port = free_port()
-    process = subprocess.Popen(
-        [*MAILARCHIVE, "serve", "--archive", str(folder), "--port", str(port), "--workers", "2",
-         "--no-warm"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = serve(folder, port, 2)
     try:
-        wait_for(port, process)
         connections = [http.client.HTTPConnection("127.0.0.1", port, timeout=10)
                        for _ in range(8)]
         for round_ in range(3):  # kept-alive connections, each asked again
@@ -148,11 +159,8 @@ def test_kept_alive_responses_arrive_whole(folder: Path) -> None:
     """Through the real server: a HEAD (a head without a body), a page, and a download bigger
     than what OneSend holds back, one after the other on one connection."""
     port = free_port()
-    process = subprocess.Popen(
-        [*MAILARCHIVE, "serve", "--archive", str(folder), "--port", str(port), "--workers", "1",
-         "--no-warm"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = serve(folder, port, 1)
     try:
-        wait_for(port, process)
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         for _ in range(2):
             connection.request("HEAD", "/s/msg1.html")
