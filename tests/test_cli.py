@@ -66,11 +66,15 @@ def test_search_command(tmp_path: Path) -> None:
     (["stats", "nolist", "--archive", "{archive}"], "no list called 'nolist'"),
     (["search", '"unclosed', "--archive", "{archive}"], "Unbalanced quote"),
     (["--config", "/no/such.toml", "stats"], "no such configuration file"),
+    (["stats", "--archive", "{garbage}"], "not a usable archive database (file is not a database)"),
 ])
 def test_errors_are_one_clear_line(tmp_path: Path, args: list[str], message: str) -> None:
     archive = tmp_path / "archive"
     CliRunner().invoke(main, ["import", "--archive", str(archive), "salon", str(SAMPLE)])
-    args = [a.format(tmp=tmp_path / "t", archive=archive) for a in args]
+    garbage = tmp_path / "garbage"
+    garbage.mkdir()
+    (garbage / "mailarchive.sqlite3").write_bytes(b"not an SQLite file at all\n" * 200)
+    args = [a.format(tmp=tmp_path / "t", archive=archive, garbage=garbage) for a in args]
     done = cli(*args)
     assert done.returncode != 0
     lines = done.stderr.strip().splitlines()

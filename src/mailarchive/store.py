@@ -40,7 +40,12 @@ def connect(path: str | Path, busy_ms: int = 30_000, readonly: bool = False) -> 
              else apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE)
     db = apsw.Connection(str(path), flags=flags)
     db.set_busy_timeout(busy_ms)
-    ranking.register(db)
+    try:
+        db.execute("PRAGMA schema_version")  # a file that is no database says so here
+        ranking.register(db)
+    except apsw.Error:
+        db.close()
+        raise
     return db
 
 
