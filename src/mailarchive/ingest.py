@@ -88,9 +88,11 @@ def add_one(store: Store, mlist: ListInfo, raw: RawMessage,
             limits: Limits = DEFAULT_LIMITS) -> int | None:
     """Archive one message in its own transaction (live delivery): its number in the list, or
     None if it is already there. Parsed in this process: a pool costs more than one message."""
-    if store.has(mlist, hashlib.sha256(raw.data).digest()):
+    digest = hashlib.sha256(raw.data).digest()
+    if store.has(mlist, digest):
         return None  # hashing is cheap; parsing is not
-    item = prepare(raw, mlist.subject_prefix, limits=limits, zdict=store.dictionary())
+    item = _prepare(raw.data, raw.envelope, digest, mlist.subject_prefix, None, limits,
+                    store.dictionary())
     with store.batch():
         return store.add(mlist, item)
 
