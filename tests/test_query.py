@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import calendar
-import time
+import sys
 import unicodedata
+from collections.abc import Callable
+from types import FrameType
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mailarchive.search import query as query_module
 from mailarchive.search.query import (
     And,
     DateRange,
@@ -246,13 +250,59 @@ def test_limits_are_configurable() -> None:
         parse_query("abcdef", max_length=5)
 
 
+def parser_lines(call: Callable[[], object]) -> int:
+    """How many lines of the query module call() executes: the parser's work, counted exactly.
+
+    Tests bound work this way instead of timing it, so a busy machine cannot fail them.
+    """
+    count = 0
+
+    def in_parser(frame: FrameType, event: str, arg: Any) -> Any:
+        nonlocal count
+        count += event == "line"
+        return in_parser
+
+    def on_call(frame: FrameType, event: str, arg: Any) -> Any:
+        return in_parser if frame.f_code.co_filename == query_module.__file__ else None
+
+    previous = sys.gettrace()
+    sys.settrace(on_call)
+    try:
+        call()
+    except QueryError:
+        pass
+    finally:
+        sys.settrace(previous)
+    return count
+
+
+def linear_budget(text: str) -> int:
+    """Lines the parser may spend on text: linear in its length (measured: at most ~10 a character
+    on 2,000-character adversarial inputs, under 100 for the shortest), so quadratic work fails."""
+    return 200 + 25 * len(text)
+
+
+def test_parser_lines_counts_the_work() -> None:
+    assert parser_lines(lambda: parse_query("a")) > 0
+    one_word = parser_lines(lambda: parse_query("a"))
+    assert parser_lines(lambda: parse_query("a " * 60)) > 10 * one_word
+
+
 @pytest.mark.parametrize("length", [2000, 10**6])
 def test_huge_queries_fail_fast(length: int) -> None:
     query = "word " * 10_000
-    start = time.perf_counter()
     with pytest.raises(QueryError):
         parse_query(query, max_length=length)
-    assert time.perf_counter() - start < 0.05
+    # Tokenizing all 10,000 words takes ~830,000 lines; the parser must stop at the limit.
+    assert parser_lines(lambda: parse_query(query, max_length=length)) < 10_000
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['"' * 2000, "(" * 1999, "-" * 2000, "a:" * 1000, "a OR " * 399, "x" * 2000, "\u0301" * 2000],
+)
+def test_adversarial_queries_take_linear_work(text: str) -> None:
+    assert parser_lines(lambda: parse_query(text)) <= linear_budget(text)
 
 
 def test_control_characters_in_errors_are_hidden() -> None:
@@ -397,13 +447,12 @@ def _is_plain_word(word: str) -> bool:
 
 
 def _parse_or_none(text: str) -> Node | None:
-    start = time.perf_counter()
     try:
         node = parse_query(text)
     except QueryError as error:
         assert str(error)
         node = None
-    assert time.perf_counter() - start < 0.1
+    assert parser_lines(lambda: parse_query(text)) <= linear_budget(text)
     return node
 
 
