@@ -218,6 +218,7 @@ class Run:
     peak_rss_mib: float | None  # largest single process (GNU time %M / ru_maxrss)
     tree_pss_mib: float | None  # sampled sum of PSS over the whole process tree (0.2 s period)
     other_cpu: float | None = None  # share of all cores busy with OTHER processes meanwhile
+    cpu_s: float | None = None  # user + system CPU seconds of the child and its descendants
     stdout: str = ""
     stderr_tail: str = ""
     extra: dict[str, object] = field(default_factory=dict)
@@ -229,6 +230,17 @@ def cpu_jiffies() -> tuple[int, int]:
         fields = [int(x) for x in fh.readline().split()[1:]]
     idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
     return sum(fields[:8]) - idle, sum(fields[:8])
+
+
+def settle(max_wait: float) -> float:
+    """Before a timed run: write back what earlier runs left in the page cache (an export leaves
+    gigabytes dirty, and the kernel's flushing would otherwise land in the next run, whichever
+    tool it times), then wait for the machine to be quiet. Returns the seconds waited."""
+    start = time.monotonic()
+    os.sync()
+    if max_wait > 0:
+        wait_quiet(max_wait)
+    return time.monotonic() - start
 
 
 def wait_quiet(max_wait: float, threshold: float = 0.15) -> float:
@@ -345,8 +357,7 @@ def measure(argv: list[str], *, stdin: Path | None = None, env: dict[str, str] |
     stdin_fh = open(stdin, "rb") if stdin else subprocess.DEVNULL
     err_fh = open(log_to, "ab") if log_to else tempfile.TemporaryFile()
     try:
-        if QUIET_WAIT[0] > 0:
-            wait_quiet(QUIET_WAIT[0])
+        settle(QUIET_WAIT[0])
         busy0, _ = cpu_jiffies()
         self0 = _self_cpu()
         start = time.perf_counter()
@@ -369,7 +380,7 @@ def measure(argv: list[str], *, stdin: Path | None = None, env: dict[str, str] |
         if stdin:
             stdin_fh.close()  # type: ignore[union-attr]
         err_fh.close()
-    rss = other = None
+    rss = other = child_cpu = None
     try:
         fields = Path(timefile).read_text().split()
         rss = int(fields[-1]) / 1024 if fields else None
@@ -386,7 +397,8 @@ def measure(argv: list[str], *, stdin: Path | None = None, env: dict[str, str] |
             fh.seek(max(0, fh.tell() - 2000))
             tail = fh.read().decode("utf-8", "replace")
     pss = sampler.peak / 1024 if sampler and sampler.peak else None
-    return Run(argv, wall, proc.returncode, rss, pss, other, out.decode("utf-8", "replace"), tail)
+    return Run(argv, wall, proc.returncode, rss, pss, other, child_cpu,
+               out.decode("utf-8", "replace"), tail)
 
 
 def median(values: list[float]) -> float:

@@ -51,9 +51,9 @@ from common import (  # noqa: E402
     other_cpu_share,
     parse_years,
     read_span,
+    settle,
     sha256_files,
     tree_cpu_seconds,
-    wait_quiet,
     write_json,
     write_maildir,
     write_spans,
@@ -165,6 +165,7 @@ class Bench:
             "output_mib": round(mib(output) or 0, 1) if output is not None else None,
             "other_cpu_pct": round(run.other_cpu * 100) if run and run.other_cpu is not None
             else None,
+            "cpu_s": round(run.cpu_s, 1) if run and run.cpu_s is not None else None,
             "note": note,
         }
         self.rows.append(row)
@@ -423,7 +424,7 @@ class Bench:
                                            "bytes": size}
                 if status == 200:
                     log(f"serve: wrk {self.args.wrk_seconds}s on {path}")
-                    wait_quiet(self.args.quiet_wait)
+                    settle(self.args.quiet_wait)
                     busy0, _ = cpu_jiffies()
                     cpu0 = tree_cpu_seconds(proc.pid) + own_cpu()
                     t0 = time.perf_counter()
@@ -707,16 +708,19 @@ class Bench:
                  f"({self.results['corpus']['messages']} messages; "  # type: ignore[index]
                  f"main.mbox {self.n_main} messages, {mib(self.raw_size):.1f} MiB), "
                  f"{time.strftime('%Y-%m-%d')}", ""]
-        head = ("tool", "task", "msgs", "wall s", "msg/s", "RSS MiB", "tree MiB", "out MiB",
-                "bg%", "note")
+        head = ("tool", "task", "msgs", "wall s", "CPU s", "msg/s", "RSS MiB", "tree MiB",
+                "out MiB", "bg%", "note")
         table = [head]
         for r in self.rows:
             table.append((r["tool"], r["task"], fmt(r["messages"]), fmt(r["wall_s"], 2),
-                          fmt(r["msgs_per_s"], 0), fmt(r["peak_rss_mib"], 0),
-                          fmt(r["tree_pss_mib"], 0), fmt(r["output_mib"], 1),
+                          fmt(r.get("cpu_s"), 1), fmt(r["msgs_per_s"], 0),
+                          fmt(r["peak_rss_mib"], 0), fmt(r["tree_pss_mib"], 0),
+                          fmt(r["output_mib"], 1),
                           fmt(r.get("other_cpu_pct")), r["note"]))
         lines += render(table)
-        lines += ["", "RSS = peak RSS of the largest single process (GNU time); tree = peak of the "
+        lines += ["", "CPU s = user + system CPU of the command and its children (GNU time); every "
+                  "timed run starts after sync(), so no run pays for an earlier one's write-back.",
+                  "RSS = peak RSS of the largest single process (GNU time); tree = peak of the "
                   "summed PSS of the whole process tree, sampled every 0.2 s; bg% = CPU used by "
                   "OTHER processes during the run, as a share of all cores (busy machine -> "
                   "pessimistic figure)."]
