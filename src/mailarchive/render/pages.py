@@ -6,7 +6,6 @@ only ever print it escaped. Links are targets (site paths); templates make them 
 
 from __future__ import annotations
 
-import calendar
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -41,6 +40,10 @@ class TreeItem:
     entry: Entry
     child: bool  # the next item is its first reply: open a nested list
     closes: int  # otherwise: how many nested lists end after it
+
+
+MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
+               "September", "October", "November", "December")  # calendar's depend on the locale
 
 
 def stamp_utc(stamp: int, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -281,7 +284,7 @@ def list_summary(mlist: ListInfo, messages: int, latest: int | None) -> ListSumm
 
 def month_link(mlist: ListInfo, month: str, count: int) -> MonthLink:
     year, mm = month.split("-")
-    label = calendar.month_name[int(mm)] if mm.isdigit() and 0 < int(mm) < 13 else mm
+    label = MONTH_NAMES[int(mm) - 1] if mm.isdigit() and 0 < int(mm) < 13 else mm
     return MonthLink(month, f"{label} {year}", urls.month(mlist.name, month),
                      urls.month_mbox(mlist.name, month), count)
 
