@@ -31,20 +31,7 @@ from typing import Any
 OUT = Path(__file__).resolve().parent / "out"
 DB = OUT / "search-archive" / "mailarchive.sqlite3"
 QUERIES = OUT / "search-archive-queries-200-1.json"
-WEIGHTS = (4.0, 2.0, 1.0, 1.0, 0.25, 1.0)  # as search/fts5.py
-K1, B = 1.2, 0.75  # FTS5's bm25 constants
 YEAR = 31_557_600
-
-
-def row_part(api: Any, *_args: object) -> float:
-    """bm25's per-row factor for phrase 0, computed as FTS5's bm25 does (weighted instance
-    count, the row's size against the average), without the IDF factor."""
-    average = api.aux_data
-    if average is None:
-        average = api.aux_data = api.column_total_size(-1) / api.row_count
-    freq = sum(WEIGHTS[col] * len(offsets)
-               for col, offsets in enumerate(api.phrase_locations(0)) if offsets)
-    return -(freq * (K1 + 1) / (freq + K1 * (1 - B + B * api.column_size(-1) / average)))
 
 
 def statement(score: str) -> str:
@@ -71,16 +58,19 @@ def main() -> None:
     args = parser.parse_args()
     try:
         import apsw
+
+        from mailarchive.search import ranking
     except ImportError:
-        sys.exit("phrase_rank.py needs apsw: run it with the project's venv Python")
+        sys.exit("phrase_rank.py needs apsw and mailarchive: run it with the project's venv "
+                 "Python")
     queries = json.loads(QUERIES.read_text())["phrase"]
     stdlib = sqlite3.connect(f"file:{DB}?mode=ro", uri=True)
     other = apsw.Connection(str(DB), flags=apsw.SQLITE_OPEN_READONLY)
-    other.register_fts5_function("row_part", row_part)
-    bm25 = f"bm25(fts, {', '.join(map(str, WEIGHTS))})"
+    ranking.register(other)  # mailarchive's own `row_part`, as every archive connection has it
+    bm25 = ranking.bm25_call()
     runs = {f"bm25, sqlite3 {sqlite3.sqlite_version}": (stdlib, bm25),
             f"bm25, apsw {apsw.sqlite_lib_version()}": (other, bm25),
-            "row part in Python, apsw": (other, "row_part(fts)"),
+            "row part in Python, apsw": (other, ranking.row_part_call()),
             "no ranking, sqlite3": (stdlib, "-1")}
     for connection, _ in runs.values():  # warm the page cache
         for query in queries:

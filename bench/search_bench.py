@@ -482,10 +482,8 @@ def diagnose(folder: Path, qs: dict[str, list[str]], n: int = 25) -> dict:
     src/mailarchive/search/), on the first n queries of the slow kinds."""
     from mailarchive.search import service
     from mailarchive.search.fts5 import plan
-    from mailarchive.search.ranking import WEIGHTS
-
-    weights = ", ".join(map(str, WEIGHTS))
     from mailarchive.search.query import parse_query
+    from mailarchive.search.ranking import bm25_call
     from mailarchive.store import Store
 
     store = Store(folder, create=False)
@@ -512,7 +510,7 @@ def diagnose(folder: Path, qs: dict[str, list[str]], n: int = 25) -> dict:
             a, ra = run(f"SELECT m.id, {score} AS score {body} ORDER BY score, m.date DESC "
                         "LIMIT 50", params)
             now = int(time.time())
-            b, rb = run(f"WITH top AS (SELECT rowid AS id, bm25(fts, {weights}) AS s FROM fts "
+            b, rb = run(f"WITH top AS (SELECT rowid AS id, {bm25_call()} AS s FROM fts "
                         "WHERE fts MATCH ? ORDER BY s LIMIT 500) SELECT m.id, top.s * (1.0 + 0.25 "
                         f"/ (1.0 + max(0, {now} - m.date) / 31557600.0)) AS score FROM top JOIN "
                         "messages m ON m.id = top.id WHERE m.removed IS NULL "
@@ -521,7 +519,7 @@ def diagnose(folder: Path, qs: dict[str, list[str]], n: int = 25) -> dict:
             col["rows_now"].append(a)
             col["rows_fts_top500_then_join"].append(b)
             col["bm25_newest_5000_rowids"].append(run(
-                f"SELECT rowid, bm25(fts, {weights}) FROM fts WHERE fts MATCH ? "
+                f"SELECT rowid, {bm25_call()} FROM fts WHERE fts MATCH ? "
                 "ORDER BY rowid DESC LIMIT 5000", (match,))[0])
             col["count_now"].append(run(f"SELECT count(*) {body}", params)[0])
             col["count_fts_only"].append(run("SELECT count(*) FROM fts WHERE fts MATCH ?",
