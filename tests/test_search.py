@@ -396,3 +396,22 @@ def test_finder_finds_what_the_regular_expression_found(text: str, tokens: list[
     assert found.search(text, pos, endpos) == (match.span() if match else None)
     assert list(found.finditer(text, pos, endpos)) == [
         m.span() for m in oracle.finditer(text, pos, endpos)]
+
+
+def _fold_oracle(char: str) -> str:
+    """What a snippet compares a character as: its lower-case base letter, if that is one
+    character (unicode61 with remove_diacritics folds the same way), else the character."""
+    base = unicodedata.normalize("NFKD", char)[:1] or char
+    return base.lower() if len(base.lower()) == 1 else char
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(max_size=60) | st.text(alphabet="aZ \nÉéİßﬁⅠΩж中\u0301\ud800", max_size=60))
+def test_folding_is_per_character_and_keeps_offsets(text: str) -> None:
+    """Snippet offsets found in the folded text are offsets in the original: the fold maps
+    each character to one character, ASCII and not (runs of non-ASCII are folded apart)."""
+    from mailarchive.search.snippet import _plain
+
+    folded = _plain(text)
+    assert folded == "".join(_fold_oracle(c) for c in text)
+    assert len(folded) == len(text)

@@ -27,6 +27,7 @@ _LETTER = r"[^\W_]"
 _TOKEN = re.compile(f"{_LETTER}+")
 _BLANK = re.compile(r"\s")
 _LAST_BLANK = re.compile(r".*\s", re.S)
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 
 class _Folds(dict[int, str]):
@@ -62,8 +63,18 @@ def terms(node: Node) -> list[tuple[str, bool]]:
 
 
 def _plain(text: str) -> str:
-    """Lowercase without accents, keeping the length (so offsets map back to the original)."""
-    return text.lower() if text.isascii() else text.translate(_FOLDS)
+    """Lowercase without accents, keeping the length (so offsets map back to the original).
+    Only the runs of non-ASCII characters go through the fold table: `str.translate` with a
+    mapping looks up every character in Python (0.3 ms for 6,000 characters, where most mail
+    holds a few accented names); `bytes.lower` changes ASCII letters only."""
+    if text.isascii():
+        return text.lower()
+    lowered = text.encode("utf-8", "surrogatepass").lower().decode("utf-8", "surrogatepass")
+    return _NON_ASCII.sub(_fold_run, lowered)
+
+
+def _fold_run(run: re.Match[str]) -> str:
+    return run.group().translate(_FOLDS)
 
 
 class Finder:
