@@ -150,3 +150,27 @@ def test_configured_limits_apply_to_display_too(tmp_path: Path) -> None:
     finally:
         use_limits(DEFAULT_LIMITS)
     assert len(parts_of(data)) == 6
+
+
+def test_a_bulk_import_folds_the_search_index(tmp_path: Path) -> None:
+    """After a bulk import the full-text index is one b-tree (a search looks its words up in
+    each), and still finds what was in each of the imports before."""
+    import apsw
+
+    from mailarchive.cli import CHECKPOINT_AFTER
+
+    archive = tmp_path / "a"
+    assert cli("import", "--archive", str(archive), "salon", str(SAMPLE)).returncode == 0
+    bulk = tmp_path / "bulk.mbox"
+    bulk.write_bytes(b"".join(
+        b"From bulk@example.org Mon Jan  1 00:00:00 2024\n"
+        b"From: Bulk <bulk@example.org>\nSubject: note %d\nMessage-ID: <bulk%d@example.org>\n"
+        b"Date: Mon, 1 Jan 2024 00:00:00 +0000\n\nzebracorn number %d\n\n" % (i, i, i)
+        for i in range(CHECKPOINT_AFTER)))
+    done = cli("import", "--archive", str(archive), "salon", str(bulk))
+    assert f"added {CHECKPOINT_AFTER}," in done.stdout, done.stderr
+    db = apsw.Connection(str(archive / "mailarchive.sqlite3"))
+    assert db.execute("SELECT count(DISTINCT segid) FROM fts_idx").fetchall() == [(1,)]
+    for query, at_least in (("zebracorn", 20), ("prince", 1)):
+        found = json.loads(cli("search", "--archive", str(archive), "--json", query).stdout)
+        assert found["total"] >= at_least

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 # renderer, the search service or the parser pool (process start-up is most of its time).
 
 CHECKPOINT_AFTER = 1000
-"""A bulk import folds the write-ahead log into the database; SQLite checkpoints small ones."""
+"""A bulk import folds the search index and the write-ahead log into the database (SQLite
+checkpoints small logs itself; FTS5 merges small additions itself)."""
 ARCHIVE_HELP = "The archive folder (default ./archive, or $MAILARCHIVE_ARCHIVE, or the config)."
 
 
@@ -112,6 +113,7 @@ def import_cmd(list_name: str, source: tuple[str, ...], title: str | None, addre
     except sources.SourceError as error:
         raise click.ClickException(f"{error} (what was read before it is archived)") from error
     if summary.added >= CHECKPOINT_AFTER:
+        store.fold_search_index()
         store.checkpoint()
     click.echo(f"{list_name}: {summary.line()}")
 

@@ -234,6 +234,14 @@ class Store:
         """Fold the write-ahead log back into the database file (after a bulk import)."""
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
+    def fold_search_index(self) -> None:
+        """Merge the full-text index into one b-tree (after a bulk import). FTS5 adds one each
+        time it flushes (every commit, and every megabyte of index) and merges them four at a
+        time; a search looks its words up in each. linux-mips (60k messages) ends an import
+        with 8: a rare word's lookup took 70 us, against 14 us in one. Folding rewrites the
+        index once (1.2 s of a 22 s import there)."""
+        self.db.execute("INSERT INTO fts(fts) VALUES ('optimize')")
+
     @contextmanager
     def batch(self) -> Iterator[None]:
         """One atomic write: all of it lands, or (killed or failed) none of it does."""
