@@ -22,8 +22,9 @@ Latency: each query is timed once, in-process, warm page cache. mailarchive: the
 same call again through a statement timer, for the split into the rows statement and the
 count(*) statement (the timer's own cost is kept out of the latency). notmuch: the notmuch2
 binding under the system Python, ``db.threads(q)`` newest first, the first 20 threads with their
-authors, subject and date read (what ``notmuch search --limit=20`` prints), no process start-up.
---per-page changes both.
+authors, subject and date read (what ``notmuch search --limit=20`` prints), no process start-up,
+timed inside its own process. The two take turns query by query, so that the machine's drifts
+in speed (up to 2x within minutes here) fall on both alike. --per-page changes both.
 
 Results: printed, written to bench/out/search-results.json and (table) to bench/SEARCH.md.
 """
@@ -90,33 +91,24 @@ PER_PAGE = [20]  # results per query, both tools: the web page's page size (set 
 ALPHA = re.compile(r"^[a-z]{3,20}$")
 OPERATORS = {"and", "or", "not", "near", "adj", "xor"}  # query operators for notmuch (any case)
 
-_NM_TIMER = r"""
+_NM_SERVER = r"""
 import json, sys, time, notmuch2
 from itertools import islice
 db = notmuch2.Database(mode=notmuch2.Database.MODE.READ_ONLY)
-queries = json.load(open(sys.argv[1]))
-budget = float(sys.argv[3])
-limit = int(sys.argv[4])
-out = {}
-for kind, qs in queries.items():
-    times, cpu, counts, errors, start = [], [], [], [], time.perf_counter()
-    for q in qs:
-        t, c = time.perf_counter(), time.thread_time()
-        n = 0
-        try:
-            for th in islice(db.threads(q, sort=notmuch2.Database.SORT.NEWEST_FIRST), limit):
-                th.authors; th.subject; th.last; th.matched
-                n += 1
-        except notmuch2.NotmuchError as error:
-            errors.append([q, str(error)])
-            continue
-        times.append(time.perf_counter() - t)
-        cpu.append(time.thread_time() - c)
-        counts.append(n)
-        if time.perf_counter() - start > budget:
-            break
-    out[kind] = {"times": times, "cpu": cpu, "results": counts, "errors": errors}
-json.dump(out, open(sys.argv[2], "w"))
+limit = int(sys.argv[1])
+for line in sys.stdin:
+    q = json.loads(line)
+    t, c = time.perf_counter(), time.thread_time()
+    n, error = 0, None
+    try:
+        for th in islice(db.threads(q, sort=notmuch2.Database.SORT.NEWEST_FIRST), limit):
+            th.authors; th.subject; th.last; th.matched
+            n += 1
+    except notmuch2.NotmuchError as exc:
+        error = str(exc)
+    out = {"t": time.perf_counter() - t, "cpu": time.thread_time() - c, "n": n, "error": error}
+    sys.stdout.write(json.dumps(out) + "\n")
+    sys.stdout.flush()
 """
 
 
@@ -371,49 +363,116 @@ def forget_rankings(kept: Any) -> None:
             del kept.values[key]
 
 
-def time_mailarchive(folder: Path, qs: dict[str, list[str]], budget: float) -> dict:
-    from mailarchive.search import service
-    from mailarchive.search.kept import KEPT
-    from mailarchive.store import Store
+class _MailarchiveTimer:
+    """mailarchive's side: one query timed as served (the statement timer's own cost is not
+    the search's), then once more through the timer for the split by statement."""
 
-    warm(folder / "mailarchive.sqlite3")
-    store = Store(folder, create=False)
-    for q in [q for queries in qs.values() for q in queries[-3:]]:  # warm-up, untimed
-        service.search(store, q, per_page=PER_PAGE[0])
-    real_db, timed = store.db, _TimedDB(store.db)
-    out = {}
+    def __init__(self, folder: Path, qs: dict[str, list[str]]) -> None:
+        from mailarchive.search import service
+        from mailarchive.search.kept import KEPT
+        from mailarchive.store import Store
+
+        self.service, self.kept = service, KEPT
+        warm(folder / "mailarchive.sqlite3")
+        self.store = Store(folder, create=False)
+        for q in [q for queries in qs.values() for q in queries[-3:]]:  # warm-up, untimed
+            service.search(self.store, q, per_page=PER_PAGE[0])
+        self.real_db, self.timed = self.store.db, _TimedDB(self.store.db)
+
+    def one(self, q: str, into: dict[str, list[float]]) -> None:
+        forget_rankings(self.kept)  # none kept from an earlier query (common words repeat)
+        t, c = time.perf_counter(), time.thread_time()
+        res = self.service.search(self.store, q, per_page=PER_PAGE[0])
+        into["full"].append(time.perf_counter() - t)
+        into["cpu"].append(time.thread_time() - c)
+        into["totals"].append(res.total)
+        forget_rankings(self.kept)
+        self.timed.spent = {"rows": 0.0, "count": 0.0, "other": 0.0}
+        self.store.db = self.timed  # type: ignore[assignment]
+        try:
+            self.service.search(self.store, q, per_page=PER_PAGE[0])
+        finally:
+            self.store.db = self.real_db
+        into["rows"].append(self.timed.spent["rows"])
+        into["count"].append(self.timed.spent["count"])
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def _ma_summary(kind: str, t: dict[str, list[float]]) -> dict:
+    sql_t = [a + b for a, b in zip(t["rows"], t["count"], strict=True)]
+    log(f"  {kind}: n={len(t['full'])} p50 {pct(t['full'], .5) * 1e3:.1f} ms, "
+        f"p95 {pct(t['full'], .95) * 1e3:.1f} ms (sql p50 {pct(sql_t, .5) * 1e3:.1f} ms, "
+        f"count p50 {pct(t['count'], .5) * 1e3:.1f} ms)")
+    return {"n": len(t["full"]), "sql": sql_t, **t}
+
+
+def _empty() -> dict[str, list[float]]:
+    return {"full": [], "cpu": [], "rows": [], "count": [], "totals": []}
+
+
+def time_mailarchive(folder: Path, qs: dict[str, list[str]], budget: float) -> dict:
+    timer, out = _MailarchiveTimer(folder, qs), {}
     for kind, queries in qs.items():
-        full, cpu, rows_t, count_t, totals = [], [], [], [], []
-        start = time.perf_counter()
+        t, start = _empty(), time.perf_counter()
         for q in queries:
-            # timed as served first (the statement timer's own cost is not the search's), then
-            # once more through the timer for the split by statement
-            forget_rankings(KEPT)  # none kept from an earlier query (common words repeat)
-            t, c = time.perf_counter(), time.thread_time()
-            res = service.search(store, q, per_page=PER_PAGE[0])
-            full.append(time.perf_counter() - t)
-            cpu.append(time.thread_time() - c)
-            totals.append(res.total)
-            forget_rankings(KEPT)
-            timed.spent = {"rows": 0.0, "count": 0.0, "other": 0.0}
-            store.db = timed  # type: ignore[assignment]
-            try:
-                service.search(store, q, per_page=PER_PAGE[0])
-            finally:
-                store.db = real_db
-            rows_t.append(timed.spent["rows"])
-            count_t.append(timed.spent["count"])
+            timer.one(q, t)
             if time.perf_counter() - start > budget:
-                log(f"  {kind}: time budget spent after {len(full)} queries")
+                log(f"  {kind}: time budget spent after {len(t['full'])} queries")
                 break
-        sql_t = [a + b for a, b in zip(rows_t, count_t, strict=True)]
-        out[kind] = {"n": len(full), "full": full, "cpu": cpu, "sql": sql_t, "rows": rows_t,
-                     "count": count_t, "totals": totals}
-        log(f"  {kind}: n={len(full)} p50 {pct(full, .5) * 1e3:.1f} ms, "
-            f"p95 {pct(full, .95) * 1e3:.1f} ms (sql p50 {pct(sql_t, .5) * 1e3:.1f} ms, "
-            f"count p50 {pct(count_t, .5) * 1e3:.1f} ms)")
-    store.close()
+        out[kind] = _ma_summary(kind, t)
+    timer.close()
     return out
+
+
+def time_side_by_side(folder: Path, qs: dict[str, list[str]], budget: float
+                      ) -> tuple[dict, dict]:
+    """mailarchive and notmuch on the same queries, alternating query by query (each tool
+    first every other time): the machine's speed drifts within minutes, and both then see
+    the same drift. notmuch answers from a process of its own, timed inside it."""
+    maildir = OUT / "maildir"
+    for p in (maildir / ".notmuch" / "xapian").iterdir():
+        if p.is_file():
+            warm(p)
+    server = subprocess.Popen([SYSTEM_PYTHON, "-c", _NM_SERVER, str(PER_PAGE[0])],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, **nm_env(maildir)})
+    assert server.stdin is not None and server.stdout is not None
+    stdin, stdout = server.stdin, server.stdout
+
+    def nm_one(q: str, into: dict[str, list]) -> None:
+        stdin.write(json.dumps(q) + "\n")
+        stdin.flush()
+        got = json.loads(stdout.readline())
+        if got["error"] is not None:
+            into["errors"].append([q, got["error"]])
+            return
+        into["times"].append(got["t"])
+        into["cpu"].append(got["cpu"])
+        into["results"].append(got["n"])
+
+    timer, ma, nm = _MailarchiveTimer(folder, qs), {}, {}
+    try:
+        for q in [q for queries in qs.values() for q in queries[-3:]]:  # notmuch's warm-up
+            nm_one(q, {"times": [], "cpu": [], "results": [], "errors": []})
+        for kind, queries in qs.items():
+            t, n, start = _empty(), {"times": [], "cpu": [], "results": [], "errors": []}, \
+                time.perf_counter()
+            for i, q in enumerate(queries):
+                for tool in ((timer.one, nm_one) if i % 2 == 0 else (nm_one, timer.one)):
+                    tool(q, t if tool == timer.one else n)
+                if time.perf_counter() - start > budget:
+                    log(f"  {kind}: time budget spent after {len(t['full'])} queries")
+                    break
+            ma[kind], nm[kind] = _ma_summary(kind, t), n
+            log(f"  {kind}: notmuch p50 {ms(pct(n['times'], .5))} ms "
+                f"p95 {ms(pct(n['times'], .95))} ms")
+    finally:
+        timer.close()
+        stdin.close()
+        server.wait(timeout=60)
+    return ma, nm
 
 
 def with_load(run: Callable[[], dict], quiet: float = 0.0) -> tuple[dict, float]:
@@ -435,19 +494,6 @@ def _all_cpu() -> float:
     own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(
         resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
-
-
-def time_notmuch(qs: dict[str, list[str]], budget: float) -> dict:
-    folder = OUT / "maildir"
-    warm_paths = [p for p in (folder / ".notmuch" / "xapian").iterdir() if p.is_file()]
-    for p in warm_paths:
-        warm(p)
-    qfile, rfile = OUT / "nm-queries.json", OUT / "nm-times.json"
-    qfile.write_text(json.dumps(qs))
-    subprocess.run([SYSTEM_PYTHON, "-c", _NM_TIMER, str(qfile), str(rfile), str(budget),
-                    str(PER_PAGE[0])],
-                   env={**os.environ, **nm_env(folder)}, check=True)
-    return json.loads(rfile.read_text())
 
 
 def profile_queries(folder: Path, qs: dict[str, list[str]]) -> dict:
@@ -817,18 +863,16 @@ def main() -> None:
                      "sqlite": sqlite_version(), "cores": os.cpu_count(),
                      "import_60k": small_info, "import_1m": big_info, "notmuch_60k": nm_info}
     qs_small = query_sets(OUT / "search-archive-60k", real, args.queries, args.seed)
-    log("timing mailarchive at 60k")
-    small, load_small = with_load(lambda: time_mailarchive(OUT / "search-archive-60k", qs_small,
-                                                            args.budget), QUIET)
-    results["load"] = {"60k": load_small}
     nm = None
     if nm_info:
-        log("timing notmuch at 60k")
-        nm, results["load"]["notmuch"] = with_load(lambda: time_notmuch(qs_small, args.budget),
-                                                    QUIET)
-        for kind, v in nm.items():
-            log(f"  {kind}: n={len(v['times'])} p50 {ms(pct(v['times'], .5))} ms "
-                f"p95 {ms(pct(v['times'], .95))} ms")
+        log("timing mailarchive and notmuch at 60k, query by query in turn")
+        (small, nm), load_small = with_load(lambda: time_side_by_side(
+            OUT / "search-archive-60k", qs_small, args.budget), QUIET)
+    else:
+        log("timing mailarchive at 60k")
+        small, load_small = with_load(lambda: time_mailarchive(
+            OUT / "search-archive-60k", qs_small, args.budget), QUIET)
+    results["load"] = {"60k (with notmuch)" if nm else "60k": load_small}
     big = qs_big = None
     if big_info:
         qs_big = query_sets(OUT / "search-archive", real, args.queries, args.seed)
