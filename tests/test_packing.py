@@ -5,6 +5,7 @@ from __future__ import annotations
 import zlib
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -23,6 +24,7 @@ def mail(n: int) -> bytes:
 
 SAMPLES = [mail(n) for n in range(400)]
 ZSTD_DICT = packing.train(SAMPLES)
+ZLIB_DICT = b"".join(m.split(b"\n\n")[0] for m in SAMPLES)[-32768:]  # as older archives had
 
 
 @given(st.binary(max_size=5000))
@@ -36,6 +38,22 @@ def test_any_bytes_come_back_exactly(data: bytes) -> None:
         assert packing.unpack(packed, zdict) == data
 
 
+@given(st.binary(max_size=5000), st.integers(1, 6000))
+def test_the_first_bytes_alone_come_back(data: bytes, limit: int) -> None:
+    """A snippet reads at most the first `limit` bytes of a message: exactly those."""
+    for zdict in (None, ZSTD_DICT, ZLIB_DICT):
+        packed = packing.pack(data, zdict)
+        assert packing.unpack(packed, zdict, limit) == data[:limit]
+
+
+def test_a_cut_off_message_is_an_error_not_a_shorter_message() -> None:
+    for zdict, error in ((None, packing.zstd().ZstdError), (ZSTD_DICT, packing.zstd().ZstdError),
+                         (ZLIB_DICT, zlib.error)):
+        packed = packing.pack(mail(3) * 20, zdict)
+        with pytest.raises(error):
+            packing.unpack(packed[:-5], zdict)
+
+
 def test_a_trained_dictionary_makes_small_mail_smaller() -> None:
     assert ZSTD_DICT is not None and packing.is_zstd_dictionary(ZSTD_DICT)
     message = mail(1000)
@@ -44,7 +62,7 @@ def test_a_trained_dictionary_makes_small_mail_smaller() -> None:
 
 
 def test_zlib_streams_of_older_archives_are_still_read() -> None:
-    zdict = b"".join(m.split(b"\n\n")[0] for m in SAMPLES)[-32768:]
+    zdict = ZLIB_DICT
     message = mail(5)
     plain = zlib.compress(message, 9)
     primed = zlib.compressobj(4, zlib.DEFLATED, 15, 9, zlib.Z_DEFAULT_STRATEGY, zdict)

@@ -83,15 +83,20 @@ def dictionary_wanted(blob: bytes) -> int | None:
     return None
 
 
-def unpack(blob: bytes, zdict: bytes | None = None) -> bytes:
-    """The original bytes of `pack`'s output (`zdict`: the dictionary it names, if any)."""
+def unpack(blob: bytes, zdict: bytes | None = None, limit: int = 0) -> bytes:
+    """The original bytes of `pack`'s output (`zdict`: the dictionary it names, if any);
+    with a `limit`, at most that many of the first (a snippet needs no attachments)."""
     if blob[:4] == ZSTD_MAGIC:
-        if zdict is None:
-            return bytes(zstd().decompress(blob))
-        return bytes(zstd().decompress(blob, zstd_dict=_zstd_dict(zdict)))
-    if zdict is None:
-        return zlib.decompress(blob)
-    return zlib.decompressobj(zdict=zdict).decompress(blob)
+        reader = zstd().ZstdDecompressor(zstd_dict=_zstd_dict(zdict) if zdict else None)
+        data: bytes = reader.decompress(blob, max_length=limit or -1)
+        if not (limit or reader.eof):
+            raise zstd().ZstdError("a packed message ends before its frame does")
+        return data
+    inflater = zlib.decompressobj(zdict=zdict) if zdict else zlib.decompressobj()
+    data = inflater.decompress(blob, limit)
+    if not (limit or inflater.eof):
+        raise zlib.error("a packed message ends before its stream does")
+    return data
 
 
 @cache

@@ -208,16 +208,17 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
-    def unpack(self, blob: bytes) -> bytes:
-        """Original bytes from `packing.pack`'s output, with the dictionary it names."""
+    def unpack(self, blob: bytes, limit: int = 0) -> bytes:
+        """Original bytes from `packing.pack`'s output, with the dictionary it names (with a
+        `limit`, at most that many of the first)."""
         wanted = packing.dictionary_wanted(blob)
         if wanted is None:
-            return packing.unpack(blob)
+            return packing.unpack(blob, limit=limit)
         zdict = self._dictionaries.get(wanted)
         if zdict is None:
             row = one(self.db, "SELECT data FROM zdicts WHERE adler = ?", (wanted,))
             zdict = self._dictionaries[wanted] = bytes(row[0])
-        return packing.unpack(blob, zdict)
+        return packing.unpack(blob, zdict, limit)
 
     def dictionary(self) -> bytes | None:
         """The archive's compression dictionary, if it has trained one."""

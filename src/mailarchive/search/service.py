@@ -231,14 +231,14 @@ def _raws(store: Store, ids: list[int]) -> dict[int, bytes]:
         return {}
     rows = store.db.execute(f"SELECT id, data FROM raw WHERE id IN ({','.join('?' * len(ids))})",
                             ids)
-    return {int(i): store.unpack(data) for i, data in rows}
+    return {int(i): store.unpack(data, MAX_RAW) for i, data in rows}
 
 
 def _snippet(data: bytes, words: list[tuple[str, bool]], hide: bool) -> Pieces:
     """Prefer the author's own words; fall back to the quoted text where only it matches."""
     own: list[str] = []
     quoted: list[str] = []
-    for kind, text in text_parts(data[:MAX_RAW]):
+    for kind, text in text_parts(data):
         text = text if kind == "text" else html_text(text[:4 * MAX_TEXT])
         mine, theirs = split_quoted(text[:MAX_TEXT])
         own.append(mine)
