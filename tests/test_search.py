@@ -415,3 +415,30 @@ def test_folding_is_per_character_and_keeps_offsets(text: str) -> None:
     folded = _plain(text)
     assert folded == "".join(_fold_oracle(c) for c in text)
     assert len(folded) == len(text)
+
+
+_SNIPPET_TOKENS = st.sampled_from(["needle", "needles", "Needle.", "hay", "stack", "ü", "x" * 600,
+                                   "joe@example.org", "<needle@example.net>", "https://a.example/n",
+                                   "é"])
+_SNIPPET_SPACES = st.sampled_from([" ", " ", "\n", "\t", "\n> ", " " * 300, "\n" * 50])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_SNIPPET_TOKENS, _SNIPPET_SPACES), max_size=400),
+       st.sampled_from([[("needle", False)], [("need", True)],
+                        [("hay", False), ("needle", False)]]))
+def test_the_narrow_window_gives_what_the_wide_one_gives(parts: list[tuple[str, str]],
+                                                          words: list[tuple[str, bool]]) -> None:
+    """Snippets clean a narrow window first and fall back to the wide one when it holds too
+    little text: the result is the wide window's, whatever the whitespace and long tokens."""
+    from functools import partial
+    from unittest import mock
+
+    from mailarchive.render.filters import obfuscate_text
+    from mailarchive.search import snippet as module
+
+    text = "".join(token + space for token, space in parts)
+    clean = partial(obfuscate_text, on=True)
+    with mock.patch.object(module, "NARROW", (module.BEFORE, module.AFTER)):
+        wide = module.snippet(text, words, clean)
+    assert module.snippet(text, words, clean) == wide

@@ -14,6 +14,7 @@ MAX_TEXT = 64 * 1024  # snippets come from the start of long messages
 # Raw characters taken either side of the first match before whitespace is collapsed: enough
 # for WIDTH shown characters (a third before the match), however the whitespace falls.
 BEFORE, AFTER = 3 * WIDTH, 6 * WIDTH
+NARROW = (WIDTH, 2 * WIDTH)  # tried first: enough unless whitespace runs long
 # A cut is moved out to whitespace, so that no address is split (and half left unhidden); a
 # token longer than this is not cut at all.
 MAX_TOKEN = 512
@@ -172,25 +173,32 @@ def best_snippet(texts: Sequence[str], words: Sequence[tuple[str, bool]],
     return _marked(texts[0][:MAX_TEXT] if texts else "", 0, pattern, clean)
 
 
-def _cut(text: str, at: int) -> tuple[int, int]:
+def _cut(text: str, at: int, before: int = BEFORE, after: int = AFTER) -> tuple[int, int]:
     """Bounds of the window around `at`, moved out to whitespace (or to the ends of the text)."""
-    low, high = max(0, at - BEFORE), min(len(text), at + AFTER)
+    low, high = max(0, at - before), min(len(text), at + after)
     if low > 0 and not text[low].isspace():
-        before = _LAST_BLANK.match(text, max(0, low - MAX_TOKEN), low)
-        low = before.end() - 1 if before else 0
+        blank = _LAST_BLANK.match(text, max(0, low - MAX_TOKEN), low)
+        low = blank.end() - 1 if blank else 0
     if high < len(text):
-        after = _BLANK.search(text, high, high + MAX_TOKEN)
-        high = after.start() if after else len(text)
+        blank = _BLANK.search(text, high, high + MAX_TOKEN)
+        high = blank.start() if blank else len(text)
     return low, high
 
 
 def _marked(text: str, at: int, pattern: Finder | None, clean: Callable[[str], str]) -> Pieces:
-    low, high = _cut(text, at)
-    flat = " ".join(clean(text[low:high]).split())  # runs of whitespace as one space
-    plain = _plain(flat)
-    first = pattern.search(plain) if pattern else None
-    start = max(0, first[0] - WIDTH // 3) if first else 0
-    end = min(len(flat), start + WIDTH)
+    """The snippet around the match at `at`. A narrow window is cleaned first; it gives what
+    the wide one would whenever it holds WIDTH characters around the match once whitespace is
+    collapsed (most text), for a third of the cleaning and flattening."""
+    for before, after in (NARROW, (BEFORE, AFTER)):
+        low, high = _cut(text, at, before, after)
+        flat = " ".join(clean(text[low:high]).split())  # runs of whitespace as one space
+        plain = _plain(flat)
+        first = pattern.search(plain) if pattern else None
+        start = max(0, first[0] - WIDTH // 3) if first else 0
+        end = min(len(flat), start + WIDTH)
+        if first and (low == 0 or first[0] > WIDTH // 3) and (
+                end < len(flat) or high == len(text)):
+            break  # else too little text on one side: the wide window decides
     pieces: Pieces = [("…", False)] if start or low else []
     cursor = start
     for low_mark, high_mark in pattern.finditer(plain, start, end) if pattern else ():
