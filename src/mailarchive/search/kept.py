@@ -29,9 +29,13 @@ class Kept:
         self.generation = 0
         self.seen: WeakKeyDictionary[Store, tuple[int, int]] = WeakKeyDictionary()
 
-    def get(self, store: Store, key: tuple[object, ...], compute: Callable[[], T]) -> T:
-        """The value kept for `key` in this store's archive, else `compute()` (then kept)."""
-        generation = self._fresh(store)
+    def get(self, store: Store, key: tuple[object, ...], compute: Callable[[], T],
+            generation: int | None = None) -> T:
+        """The value kept for `key` in this store's archive, else `compute()` (then kept).
+        `generation`: what `fresh(store)` gave just before, for a caller that gets several
+        values at once (each check is a statement)."""
+        if generation is None:
+            generation = self.fresh(store)
         full = (str(store.folder), *key)
         with self.lock:
             if full in self.values:
@@ -50,7 +54,7 @@ class Kept:
             self.values.clear()
             self.generation += 1
 
-    def _fresh(self, store: Store) -> int:
+    def fresh(self, store: Store) -> int:
         """The generation, after emptying the store if this connection sees a change."""
         version = (int(one(store.db, "PRAGMA data_version")[0]),
                    store.db.total_changes())

@@ -74,21 +74,23 @@ def _sql(p: Plan, lists: dict[str, int], scoped: str | None) -> tuple[str, str, 
     return f"FROM {source} WHERE " + " AND ".join(where), score, params
 
 
-def _lists(store: Store) -> tuple[dict[str, int], dict[int, ListInfo]]:
-    lists = lists_of(store)
+def _lists(store: Store, generation: int | None = None
+           ) -> tuple[dict[str, int], dict[int, ListInfo]]:
+    lists = lists_of(store, generation)
     return {m.name: m.id for m in lists}, {m.id: m for m in lists}
 
 
-def lists_of(store: Store) -> list[ListInfo]:
+def lists_of(store: Store, generation: int | None = None) -> list[ListInfo]:
     """The archive's lists (kept until the archive changes: every search needs them)."""
-    return KEPT.get(store, ("lists",), store.lists)
+    return KEPT.get(store, ("lists",), store.lists, generation)
 
 
 def search(store: Store, text: str, *, list_name: str | None = None, sort: str = "relevance",
            page: int = 1, per_page: int = 20, group: bool = False) -> Results:
     """One page of results; raises QueryError (a clear sentence) for a malformed query."""
     node = parse_query(text)
-    by_name, by_id = _lists(store)
+    generation = KEPT.fresh(store)  # once: the lists and the ranking are kept alike
+    by_name, by_id = _lists(store, generation)
     query_plan = plan(node, by_name)
     page = max(1, min(page, MAX_PAGE))
     limit, offset = per_page, (page - 1) * per_page
@@ -96,7 +98,7 @@ def search(store: Store, text: str, *, list_name: str | None = None, sort: str =
         rows, total = _grouped(store, query_plan, by_name, list_name, sort, limit, offset)
     elif query_plan.match is not None and sort != "date":
         rows, total = _ranked(store, query_plan, by_name, list_name, limit, offset,
-                              (text, list_name))
+                              (text, list_name), generation)
     elif query_plan.match is None and _dates_only(node) and len(by_id) <= MAX_UNION:
         rows, total = _newest_by_list(store, query_plan, by_name, list_name, limit, offset)
     else:
@@ -119,10 +121,11 @@ def _count(store: Store, sql: str, params: list[object]) -> int:
 
 
 def _ranked(store: Store, p: Plan, lists: dict[str, int], scoped: str | None, limit: int,
-            offset: int, key: tuple[object, ...]) -> tuple[Rows, int]:
+            offset: int, key: tuple[object, ...], generation: int) -> tuple[Rows, int]:
     """Best matches first. The ranking of a query is kept (until the archive changes), so
     that its next pages, and the same search again, cost only their rows and snippets."""
-    ids, total = KEPT.get(store, ("ranking", *key), lambda: _ranking(store, p, lists, scoped))
+    ids, total = KEPT.get(store, ("ranking", *key), lambda: _ranking(store, p, lists, scoped),
+                          generation)
     return _by_id(store, list(ids[offset:offset + limit])), total
 
 
