@@ -14,8 +14,8 @@ from mailarchive.search.fts5 import YEAR, Plan, plan
 from mailarchive.search.kept import KEPT
 from mailarchive.search.query import And, DateRange, ListIs, Node, parse_query
 from mailarchive.search.ranking import bm25_call, row_part_call
-from mailarchive.search.snippet import MAX_TEXT, Pieces, best_snippet, terms
-from mailarchive.search.text import html_text, split_quoted, text_parts
+from mailarchive.search.snippet import MAX_TEXT, Pieces, best_snippet, first_snippet, terms
+from mailarchive.search.text import html_text, own_lines, split_quoted, text_parts
 from mailarchive.store import COLUMNS, ListInfo, MessageRow, Store, one, to_row
 
 SORTS = ("relevance", "date")
@@ -238,13 +238,14 @@ def _raws(store: Store, ids: list[int]) -> dict[int, bytes]:
 
 
 def _snippet(data: bytes, words: list[tuple[str, bool]], hide: bool) -> Pieces:
-    """Prefer the author's own words; fall back to the quoted text where only it matches."""
-    own: list[str] = []
-    quoted: list[str] = []
-    for kind, text in text_parts(data):
-        text = text if kind == "text" else html_text(text[:4 * MAX_TEXT])
-        mine, theirs = split_quoted(text[:MAX_TEXT])
-        own.append(mine)
-        quoted.append(theirs)
-    return best_snippet(["\n".join(own), "\n".join(quoted)], words,
-                        partial(obfuscate_text, on=hide))
+    """Prefer the author's own words; fall back to the quoted text where only it matches
+    (split off only then)."""
+    texts = [(text if kind == "text" else html_text(text[:4 * MAX_TEXT]))[:MAX_TEXT]
+             for kind, text in text_parts(data)]
+    clean = partial(obfuscate_text, on=hide)
+    found = first_snippet(["\n".join(map(own_lines, texts))], words, clean)
+    if found is not None:
+        return found
+    split = [split_quoted(text) for text in texts]
+    return best_snippet(["\n".join(own for own, _ in split),
+                         "\n".join(quoted for _, quoted in split)], words, clean)

@@ -158,19 +158,30 @@ def best_snippet(texts: Sequence[str], words: Sequence[tuple[str, bool]],
     """The snippet of the first of `texts` in which a word matches (else the start of the
     first). Only a window around the match is cleaned, flattened and marked: the cost does not
     grow with the length of the message."""
+    found = first_snippet(texts, words, clean)
+    if found is not None:
+        return found
+    return _marked(texts[0][:MAX_TEXT] if texts else "", 0, finder(tuple(words)), clean)
+
+
+def first_snippet(texts: Sequence[str], words: Sequence[tuple[str, bool]],
+                  clean: Callable[[str], str] = _same) -> Pieces | None:
+    """`best_snippet` where a word matches (shown after `clean`); else None."""
     pattern = finder(tuple(words))
+    if pattern is None:
+        return None
     for text in texts:
         text = text[:MAX_TEXT]
         plain = _plain(text)
-        found = _first(pattern, plain) if pattern else None
+        found = _first(pattern, plain)
         for _ in range(MAX_TRIES):
-            if found is None or pattern is None:
+            if found is None:
                 break
             pieces = _marked(text, found, pattern, clean)
             if any(matched for _, matched in pieces):
                 return pieces
             found = _first(pattern, plain, found + 1)  # that match was hidden (an address)
-    return _marked(texts[0][:MAX_TEXT] if texts else "", 0, pattern, clean)
+    return None
 
 
 def _cut(text: str, at: int, before: int = BEFORE, after: int = AFTER) -> tuple[int, int]:

@@ -79,15 +79,27 @@ def split_quoted(text: str) -> tuple[str, str]:
     """The author's own lines, and the quoted lines plus signature (which rank lower). Line by
     line in meaning, but by regular expressions over the whole text: a loop over the lines of
     every message is a good part of an import."""
-    lines = "\n" + _joined_lines(text)
-    signature = _SIGNATURE.search(lines)
-    head = lines[:signature.start()] if signature else lines
+    head, tail = _head_and_signature(text)
     own = _QUOTED_LINE.sub("", head)[1:]
     quoted = "".join(_QUOTED_LINE.findall(head))[1:]
-    if signature is None:
+    if tail is None:
         return own, quoted
-    tail = lines[signature.start() + 1:]
     return own, f"{quoted}\n{tail}" if quoted else tail
+
+
+def own_lines(text: str) -> str:
+    """`split_quoted(text)[0]` alone (a snippet looks at the quoted lines only when the
+    author's own hold none of the query's words)."""
+    return _QUOTED_LINE.sub("", _head_and_signature(text)[0])[1:]
+
+
+def _head_and_signature(text: str) -> tuple[str, str | None]:
+    """The lines before the signature, joined by "\n" with one in front; and the signature's."""
+    lines = "\n" + _joined_lines(text)
+    signature = _SIGNATURE.search(lines)
+    if signature is None:
+        return lines, None
+    return lines[:signature.start()], lines[signature.start() + 1:]
 
 
 def _joined_lines(text: str) -> str:
