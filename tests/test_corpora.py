@@ -166,3 +166,22 @@ def test_fast_mailbox_path_equals_parseaddr_on_real_from_headers() -> None:
             assert fast == email.utils.parseaddr(text), text
             taken += 1
     assert taken > 4000
+
+
+def test_snippet_text_from_content_headers_alone_equals_the_whole_parse_on_real_mail() -> None:
+    """Snippets parse a message that is not plain text with its content headers alone (the
+    rest are fifty lines of Received and such): the text must be what the whole parse gives."""
+    from mailarchive.search import text
+
+    paths = [CORPORA / "linux-mips" / f"linux-mips-{y}.mbox.xz" for y in (2005, 2009)]
+    paths += [p for name in SMALL for p in corpus_files(name)]
+    shortened = 0
+    for raw in (r for p in paths for r in sources.read(str(p))):
+        data = raw.data[:256 * 1024]
+        if text._single_text(data) is not None:
+            continue
+        alone = text._content_headers_only(data)
+        if alone is not None:
+            shortened += 1
+            assert text._walked_text_parts(alone) == text._walked_text_parts(data), data[:300]
+    assert shortened > 500, shortened

@@ -140,6 +140,10 @@ def text_parts(data: bytes) -> list[tuple[str, str]]:
     simple = _single_text(data)
     if simple is not None:
         return [simple]
+    return _walked_text_parts(_content_headers_only(data) or data)
+
+
+def _walked_text_parts(data: bytes) -> list[tuple[str, str]]:
     message, _defects = message_from_bytes(data)
     found = []
     for leaf in walk(message):
@@ -158,6 +162,21 @@ def _leaf_text(leaf: Leaf) -> tuple[str, str] | None:
         return None
     text = _decoded(payload_bytes(part), part.get_content_charset())
     return ("html" if ctype == "text/html" else "text"), text[:DEFAULT_LIMITS.max_text_chars]
+
+
+def _content_headers_only(data: bytes) -> bytes | None:
+    """The message with its content headers alone (list mail carries fifty header lines, and
+    the parse made a field of each and searched them all for every look-up): the MIME tree,
+    and so the text, are the same. None where the header block is not plain."""
+    end = data.find(b"\n\n")
+    if (end < 0 or end > DEFAULT_LIMITS.max_header_bytes or b"\r" in data[:end]
+            or data.startswith((b" ", b"\t", b"From "))):
+        return None
+    head = b"\n" + data[:end]
+    if _NOT_HEADER.search(head):
+        return None
+    fields = b"".join(match.group(0) for match in _FIELDS.finditer(head))
+    return fields[1:] + b"\n\n" + data[end + 2:] if fields else None
 
 
 def _single_text(data: bytes) -> tuple[str, str] | None:
