@@ -174,3 +174,18 @@ def test_a_bulk_import_folds_the_search_index(tmp_path: Path) -> None:
     for query, at_least in (("zebracorn", 20), ("prince", 1)):
         found = json.loads(cli("search", "--archive", str(archive), "--json", query).stdout)
         assert found["total"] >= at_least
+
+
+def test_a_small_bulk_import_into_a_big_archive_merges_for_its_own_size(tmp_path: Path) -> None:
+    """Folding rewrites the whole index: an import of less than a quarter of the archive only
+    merges about as many pages as it added (FTS5 goes on where the last merge stopped)."""
+    from mailarchive.store import Store
+
+    archive = tmp_path / "a"
+    assert cli("import", "--archive", str(archive), "salon", str(SAMPLE)).returncode == 0
+    store = Store(archive)
+    messages = 56
+    assert store.fold_search_index(messages // 4 - 1) == "merged"
+    assert store.fold_search_index(messages // 4) == "folded"
+    found = json.loads(cli("search", "--archive", str(archive), "--json", "prince").stdout)
+    assert found["total"] >= 1

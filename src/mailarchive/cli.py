@@ -114,8 +114,8 @@ def import_cmd(list_name: str, source: tuple[str, ...], title: str | None, addre
         raise click.ClickException(f"{error} (what was read before it is archived)") from error
     if summary.added >= CHECKPOINT_AFTER:
         if sys.stderr.isatty():  # seconds of quiet after the progress bar, at a million messages
-            click.echo("merging the search index into one b-tree...", err=True)
-        store.fold_search_index()
+            click.echo("merging the search index...", err=True)
+        store.fold_search_index(summary.added)
         store.checkpoint()
     click.echo(f"{list_name}: {summary.line()}")
 
