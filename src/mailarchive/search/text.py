@@ -137,10 +137,13 @@ def text_parts(data: bytes) -> list[tuple[str, str]]:
     """(kind, text) of the text and HTML parts of a message's bytes, as `parse` finds them.
     One text part in 7bit, 8bit or quoted-printable, most list mail, is read without building
     the message: its three content headers are all that matter here."""
-    simple = _single_text(data)
+    head = _plain_head(data)
+    if head is None:
+        return _walked_text_parts(data)
+    simple = _single_text(data, head)
     if simple is not None:
         return [simple]
-    return _walked_text_parts(_content_headers_only(data) or data)
+    return _walked_text_parts(_content_headers_only(data, head) or data)
 
 
 def _walked_text_parts(data: bytes) -> list[tuple[str, str]]:
@@ -164,30 +167,36 @@ def _leaf_text(leaf: Leaf) -> tuple[str, str] | None:
     return ("html" if ctype == "text/html" else "text"), text[:DEFAULT_LIMITS.max_text_chars]
 
 
-def _content_headers_only(data: bytes) -> bytes | None:
-    """The message with its content headers alone (list mail carries fifty header lines, and
-    the parse made a field of each and searched them all for every look-up): the MIME tree,
-    and so the text, are the same. None where the header block is not plain."""
-    end = data.find(b"\n\n")
-    if (end < 0 or end > DEFAULT_LIMITS.max_header_bytes or b"\r" in data[:end]
-            or data.startswith((b" ", b"\t", b"From "))):
-        return None
-    head = b"\n" + data[:end]
-    if _NOT_HEADER.search(head):
-        return None
-    fields = b"".join(match.group(0) for match in _FIELDS.finditer(head))
-    return fields[1:] + b"\n\n" + data[end + 2:] if fields else None
+_Head = tuple[int, list[re.Match[bytes]]]  # where the header block ends; its content fields
 
 
-def _single_text(data: bytes) -> tuple[str, str] | None:
+def _plain_head(data: bytes) -> _Head | None:
+    """Where a plain header block ends (LF only, every line a field or a continuation), and
+    its content header fields with their continuation lines, in order; None for any other
+    block (the whole parse decides there)."""
     end = data.find(b"\n\n")  # no CR in the header block, so this is where `parse` ends it
     if end < 0 or b"\r" in data[:end] or data.startswith((b" ", b"\t", b"From ")):
         return None
     head = b"\n" + data[:end]
     if _NOT_HEADER.search(head):
         return None
+    return end, list(_FIELDS.finditer(head))
+
+
+def _content_headers_only(data: bytes, head: _Head) -> bytes | None:
+    """The message with its content headers alone (list mail carries fifty header lines, and
+    the parse made a field of each and searched them all for every look-up): the MIME tree,
+    and so the text, are the same."""
+    end, found = head
+    if not found or end > DEFAULT_LIMITS.max_header_bytes:
+        return None
+    return b"".join(match.group(0) for match in found)[1:] + b"\n\n" + data[end + 2:]
+
+
+def _single_text(data: bytes, head: _Head) -> tuple[str, str] | None:
+    end, found = head
     fields: dict[str, str] = {}
-    for match in _FIELDS.finditer(head):
+    for match in found:
         fields.setdefault(match.group(1).decode().lower(), match.group(2).decode("latin-1"))
     ctype = fields.get("content-type", "text/plain")
     kind = {"text/plain": "text", "text/html": "html"}.get(ctype.split(";")[0].strip().lower())
