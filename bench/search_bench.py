@@ -412,6 +412,10 @@ def _empty() -> dict[str, list[float]]:
     return {"full": [], "cpu": [], "rows": [], "count": [], "totals": []}
 
 
+def _nm_empty() -> dict[str, list]:
+    return {"times": [], "cpu": [], "results": [], "errors": []}
+
+
 def time_mailarchive(folder: Path, qs: dict[str, list[str]], budget: float) -> dict:
     timer, out = _MailarchiveTimer(folder, qs), {}
     for kind, queries in qs.items():
@@ -455,13 +459,13 @@ def time_side_by_side(folder: Path, qs: dict[str, list[str]], budget: float
     timer, ma, nm = _MailarchiveTimer(folder, qs), {}, {}
     try:
         for q in [q for queries in qs.values() for q in queries[-3:]]:  # notmuch's warm-up
-            nm_one(q, {"times": [], "cpu": [], "results": [], "errors": []})
+            nm_one(q, _nm_empty())
         for kind, queries in qs.items():
-            t, n, start = _empty(), {"times": [], "cpu": [], "results": [], "errors": []}, \
-                time.perf_counter()
+            t, n, start = _empty(), _nm_empty(), time.perf_counter()
+            turns: list[tuple[Callable[[str, Any], None], dict]] = [(timer.one, t), (nm_one, n)]
             for i, q in enumerate(queries):
-                for tool in ((timer.one, nm_one) if i % 2 == 0 else (nm_one, timer.one)):
-                    tool(q, t if tool == timer.one else n)
+                for tool, into in turns if i % 2 == 0 else turns[::-1]:
+                    tool(q, into)
                 if time.perf_counter() - start > budget:
                     log(f"  {kind}: time budget spent after {len(t['full'])} queries")
                     break
