@@ -171,9 +171,46 @@ def test_a_bulk_import_folds_the_search_index(tmp_path: Path) -> None:
     assert f"added {CHECKPOINT_AFTER}," in done.stdout, done.stderr
     db = apsw.Connection(str(archive / "mailarchive.sqlite3"))
     assert db.execute("SELECT count(DISTINCT segid) FROM fts_idx").fetchall() == [(1,)]
+    merging = db.execute("SELECT k, v FROM fts_config WHERE k LIKE '%merge' ORDER BY k")
+    assert merging.fetchall() == [("automerge", 4), ("crisismerge", 16)]  # FTS5's own again
     for query, at_least in (("zebracorn", 20), ("prince", 1)):
         found = json.loads(cli("search", "--archive", str(archive), "--json", query).stdout)
         assert found["total"] >= at_least
+
+
+def test_while_a_bulk_import_writes_the_search_index_is_merged_only_at_its_end(
+        tmp_path: Path) -> None:
+    """Inside `bulk_indexing` every commit leaves its own b-tree (FTS5 merges none of them),
+    where its own settings merge as they go; FTS5's settings come back after, even when the
+    import fails, and the fold at the end makes one b-tree of them all."""
+    from mailarchive.ingest import add_one
+    from mailarchive.model import RawMessage
+    from mailarchive.store import Store
+
+    store = Store(tmp_path / "a")
+    mlist = store.ensure_list("l")
+
+    def b_trees() -> int:
+        return int(store.db.execute("SELECT count(DISTINCT segid) FROM fts_idx").fetchone()[0])
+
+    def settings() -> dict[str, int]:
+        return dict(store.db.execute("SELECT k, v FROM fts_config WHERE k LIKE '%merge'"))
+
+    def deliver(numbers: range) -> None:
+        for i in numbers:
+            data = b"From: a@example.org\nMessage-ID: <m%d@example.org>\n\nword%d\n" % (i, i)
+            assert add_one(store, mlist, RawMessage(data, f"test:{i}")) is not None
+
+    deliver(range(30))
+    assert b_trees() < 30  # merged as they came
+    before = b_trees()
+    with pytest.raises(RuntimeError), store.bulk_indexing():
+        assert settings() == {"automerge": 0, "crisismerge": 64}
+        deliver(range(30, 60))
+        assert b_trees() == before + 30
+        raise RuntimeError("the import fails")
+    assert settings() == {"automerge": 4, "crisismerge": 16}
+    assert store.fold_search_index(60) == "folded" and b_trees() == 1
 
 
 def test_a_small_bulk_import_into_a_big_archive_merges_for_its_own_size(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -107,9 +108,12 @@ def import_cmd(list_name: str, source: tuple[str, ...], title: str | None, addre
     check_list_name(list_name)
     store = open_store(archive, create=True)
     mlist = store.ensure_list(list_name, title, address, subject_prefix)
-    workers = 0 if source == ("-",) else (jobs or os.cpu_count() or 1)
+    one = source == ("-",)
+    workers = 0 if one else (jobs or os.cpu_count() or 1)
     try:
-        summary = _import(store, mlist, _raws(source, mbox_quoting), workers, settings().limits)
+        with nullcontext() if one else store.bulk_indexing():
+            summary = _import(store, mlist, _raws(source, mbox_quoting), workers,
+                              settings().limits)
     except sources.SourceError as error:
         raise click.ClickException(f"{error} (what was read before it is archived)") from error
     if summary.added >= CHECKPOINT_AFTER:
