@@ -185,7 +185,7 @@ def test_while_a_bulk_import_writes_the_search_index_is_merged_only_at_its_end(
     import fails, and the fold at the end makes one b-tree of them all."""
     from mailarchive.ingest import add_one
     from mailarchive.model import RawMessage
-    from mailarchive.store import Store
+    from mailarchive.store import BULK_CACHE_KIB, Store
 
     store = Store(tmp_path / "a")
     mlist = store.ensure_list("l")
@@ -204,12 +204,15 @@ def test_while_a_bulk_import_writes_the_search_index_is_merged_only_at_its_end(
     deliver(range(30))
     assert b_trees() < 30  # merged as they came
     before = b_trees()
+    cache = store.db.execute("PRAGMA cache_size").fetchone()[0]
     with pytest.raises(RuntimeError), store.bulk_indexing():
         assert settings() == {"automerge": 0, "crisismerge": 64}
+        assert store.db.execute("PRAGMA cache_size").fetchone()[0] == -BULK_CACHE_KIB
         deliver(range(30, 60))
         assert b_trees() == before + 30
         raise RuntimeError("the import fails")
     assert settings() == {"automerge": 4, "crisismerge": 16}
+    assert store.db.execute("PRAGMA cache_size").fetchone()[0] == cache
     assert store.fold_search_index(60) == "folded" and b_trees() == 1
 
 

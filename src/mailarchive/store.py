@@ -26,6 +26,7 @@ FORMAT_VERSION = "1"
 FOLD_SHARE = 4  # a bulk import of at least 1/FOLD_SHARE of the archive folds the search index
 MERGING = {"automerge": 4, "crisismerge": 16}  # FTS5's own: keeps the index in few b-trees
 BULK_MERGING = {"automerge": 0, "crisismerge": 64}  # merge only once a level holds 64
+BULK_CACHE_KIB = 64 * 1024  # database pages the storing process keeps while a bulk import writes
 PAGE_SIZE = 16384
 SUBJECT_WINDOW = 90 * 86400  # how far back a bare "Re: subject" looks for its thread
 
@@ -257,15 +258,22 @@ class Store:
 
     @contextmanager
     def bulk_indexing(self) -> Iterator[None]:
-        """While a bulk import writes: FTS5 merges its b-trees only when one level holds 64,
-        not four at a time after every flush. The import ends by folding the index, or merging
-        for its own size (`fold_search_index`), which does that work once; the merges skipped
-        were a tenth of the storing process's time at 300,000 messages. FTS5's own settings
-        come back after, so that live deliveries keep the index in few b-trees."""
+        """While a bulk import writes:
+        - FTS5 merges its b-trees only when one level holds 64, not four at a time after every
+          flush. The import ends by folding the index, or merging for its own size
+          (`fold_search_index`), which does that work once; the merges skipped were a tenth of
+          the storing process's time at 300,000 messages. FTS5's own settings come back after,
+          so that live deliveries keep the index in few b-trees.
+        - This connection keeps 64 MiB of pages, not SQLite's 2 MiB: the indexes of message
+          ids and digests take each message at a random place, and with the small cache every
+          commit wrote pages out early and read them back (another tenth at 300,000)."""
+        cache = one(self.db, "PRAGMA cache_size")[0]
         self._merging(BULK_MERGING)
+        self.db.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
         try:
             yield
         finally:
+            self.db.execute(f"PRAGMA cache_size = {int(cache)}")
             self._merging(MERGING)
 
     def _merging(self, settings: dict[str, int]) -> None:
