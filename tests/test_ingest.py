@@ -156,3 +156,17 @@ def test_a_chunk_skips_what_was_stored_after_it_was_deduplicated(tmp_path: Path)
     store_all(store, mlist, records, again)
     assert (first.added, again.added, again.present) == (1, 2, 1)
     assert sorted(r.message_id for r in store.iter_messages(mlist)) == ["a@x", "b@x", "c@x"]
+
+
+def test_a_worker_keeps_one_copy_of_the_dictionary_its_jobs_bring() -> None:
+    """Each job unpickles its own copy; the packer is found by the dictionary, so every equal
+    copy must come back as the first (identity, not a comparison of 110 KB a message)."""
+    from mailarchive import ingest
+
+    first, again, other = b"\x37\xa4\x30\xec" + bytes(1000), bytearray(4 + 1000), b"x" * 1004
+    again[:4] = b"\x37\xa4\x30\xec"
+    assert ingest._one_copy(first) is first
+    assert ingest._one_copy(bytes(again)) is first
+    assert ingest._one_copy(None) is None
+    assert ingest._one_copy(other) is other  # a new dictionary replaces the old
+    assert ingest._one_copy(first) is first
