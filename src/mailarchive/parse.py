@@ -106,7 +106,11 @@ def message_from_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> tuple[Me
     except Exception as error:  # noqa: BLE001 - the parser must never stop an import
         defects.append(f"the MIME structure could not be parsed ({type(error).__name__})")
     message = BytesParser().parsebytes(data, headersonly=True)
-    message.set_type("text/plain")
+    try:
+        message.set_type("text/plain")
+    except Exception:  # noqa: BLE001 - its parameters cannot be written back as they were
+        # (an RFC 2231 value that does not fit its own charset): the type alone replaces them
+        message.replace_header("content-type", "text/plain")
     return message, defects
 
 

@@ -272,6 +272,13 @@ case(N + ".eml", "headers with no blank line and no body, no final newline",
 case("binary-junk.eml", "4 KB of bytes 0x00-0xff: every byte value, then pseudo-random bytes",
      bytes(range(256)) * 4 + junk(3072, b"binary-junk"))
 
+N = "rfc2231-unwritable"
+case(N + ".eml", "multipart/signed whose RFC 2231 boundary holds NUL bytes (the parser gives up) "
+     "and whose protocol parameter holds bytes its own charset (us-ascii) cannot: shown as "
+     "text/plain without writing those parameters back", head(N)
+     + b"Content-Type: multipart/signed; protocol*=us-ascii''caf%C3%A9;\n"
+     b"\tboundary*=\"us-ascii\x00\x00''s\"\n\n--s\n" + PLAIN + b"\nsigned text\n--s--\n")
+
 
 def main() -> None:
     OUT.mkdir(exist_ok=True)
