@@ -2,7 +2,8 @@
 
 One input is one message. It goes through the import path (`ingest.prepare`: parse within the
 time budget, search document, compression), the page body (`render.body`: parts, text and
-sanitized HTML) and the public download (`render.hiding.public_raw`). Any exception is a bug;
+sanitized HTML), the public download (`render.hiding.public_raw`) and a search hit's snippet
+(`search.service._snippet`: its own reading of the text parts). Any exception is a bug;
 so is output that does not round-trip (compressed bytes that do not decompress to the input).
 
     .venv/bin/pip install atheris
@@ -26,6 +27,7 @@ with atheris.instrument_imports(include=["mailarchive"]):
     from mailarchive.parse import Limits
     from mailarchive.render.body import parts_of, render_body
     from mailarchive.render.hiding import public_raw
+    from mailarchive.search.service import _snippet
     from mailarchive.store import ListInfo
 
 LIMITS = Limits(time_budget=0)  # libFuzzer has its own -timeout; SIGALRM would fight it
@@ -37,6 +39,7 @@ def one_input(data: bytes) -> None:
     assert unpack(prepared.packed) == data
     render_body(LIST, 1, parts_of(data), "fuzz/1/")
     public_raw(data)
+    _snippet(data, [("the", False), ("mail", True)], True)
 
 
 def main() -> None:
