@@ -260,10 +260,11 @@ class Store:
     def bulk_indexing(self) -> Iterator[None]:
         """While a bulk import writes:
         - FTS5 merges its b-trees only when one level holds 64, not four at a time after every
-          flush. The import ends by folding the index, or merging for its own size
-          (`fold_search_index`), which does that work once; the merges skipped were a tenth of
-          the storing process's time at 300,000 messages. FTS5's own settings come back after,
-          so that live deliveries keep the index in few b-trees.
+          flush. An import that added a thousand messages or more ends by folding the index,
+          or merging for its own size (`fold_search_index`), which does that work once; the
+          merges skipped were a tenth of the storing process's time at 300,000 messages. FTS5's
+          own settings come back after, so that live deliveries keep the index in few b-trees
+          (and merge the few a smaller import left).
         - This connection keeps 64 MiB of pages, not SQLite's 2 MiB: the indexes of message
           ids and digests take each message at a random place, and with the small cache every
           commit wrote pages out early and read them back (another tenth at 300,000)."""
