@@ -186,3 +186,30 @@ def test_snippet_text_from_content_headers_alone_equals_the_whole_parse_on_real_
             shortened += 1
             assert text._walked_text_parts(alone) == text._walked_text_parts(data), data[:300]
     assert shortened > 500, shortened
+
+
+def test_snippets_skip_the_own_text_only_where_it_holds_no_word_on_real_mail() -> None:
+    """On real mail, a snippet made with the own-line test is the snippet made by searching the
+    author's text first, for a word of the author's, a word of the quoted text, both, and none."""
+    from mailarchive.search import service
+    from mailarchive.search.text import split_quoted, text_parts
+    from test_search import _snippet_reference
+
+    compared = quoted_only = 0
+    path = CORPORA / "linux-mips" / "linux-mips-2005.mbox.xz"
+    for number, raw in enumerate(sources.read(str(path))):
+        if number % 3:
+            continue
+        data = raw.data[:service.MAX_RAW]
+        split = [split_quoted(text) for kind, text in text_parts(data) if kind == "text"]
+        own = re.findall(r"[a-z]{6,}", " ".join(o for o, _ in split))
+        theirs = re.findall(r"[a-z]{6,}", " ".join(q for _, q in split))
+        picks = {w for w in (own[len(own) // 2:][:1] + theirs[len(theirs) // 2:][:1]) if w}
+        queries = [[(w, False)] for w in sorted(picks)] + [[(w, True) for w in sorted(picks)]]
+        quoted_only += sum(1 for w in picks if w not in own)
+        for words in [*queries, [("zzqxjv", False)]]:
+            for hide in (True, False):
+                assert service._snippet(data, words, hide) == _snippet_reference(data, words,
+                                                                                 hide), data[:200]
+                compared += 1
+    assert compared > 5000 and quoted_only > 300, (compared, quoted_only)

@@ -16,9 +16,11 @@ from hypothesis import strategies as st
 from mailarchive import sources
 from mailarchive.ingest import ingest
 from mailarchive.model import RawMessage
+from mailarchive.search import service
 from mailarchive.search.query import QueryError
 from mailarchive.search.service import all_matches, search
-from mailarchive.search.text import own_lines, split_quoted
+from mailarchive.search.snippet import MAX_TEXT, Pieces
+from mailarchive.search.text import own_lines, quoted_lines, split_quoted
 from mailarchive.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -307,6 +309,7 @@ def _split_by_lines(text: str) -> tuple[str, str]:
 def test_split_quoted_agrees_with_a_line_by_line_split(text: str) -> None:
     assert split_quoted(text) == _split_by_lines(text)
     assert own_lines(text) == _split_by_lines(text)[0]
+    assert quoted_lines(text) == _split_by_lines(text)[1]
 
 
 def test_a_kept_ranking_follows_every_change(tmp_path: Path) -> None:
@@ -411,9 +414,9 @@ def _fold_oracle(char: str) -> str:
 def test_folding_is_per_character_and_keeps_offsets(text: str) -> None:
     """Snippet offsets found in the folded text are offsets in the original: the fold maps
     each character to one character, ASCII and not (runs of non-ASCII are folded apart)."""
-    from mailarchive.search.snippet import _plain
+    from mailarchive.search.snippet import fold
 
-    folded = _plain(text)
+    folded = fold(text)
     assert folded == "".join(_fold_oracle(c) for c in text)
     assert len(folded) == len(text)
 
@@ -443,3 +446,46 @@ def test_the_narrow_window_gives_what_the_wide_one_gives(parts: list[tuple[str, 
     with mock.patch.object(module, "NARROW", (module.BEFORE, module.AFTER)):
         wide = module.snippet(text, words, clean)
     assert module.snippet(text, words, clean) == wide
+
+
+def _snippet_reference(data: bytes, words: list[tuple[str, bool]], hide: bool) -> Pieces:
+    """A snippet as it was made before the own-line test: the author's text searched first,
+    then both texts by `best_snippet` (the reference for `service._snippet`)."""
+    from functools import partial
+
+    from mailarchive.render.filters import obfuscate_text
+    from mailarchive.search.snippet import best_snippet, first_snippet
+    from mailarchive.search.text import html_text, text_parts
+
+    texts = [(text if kind == "text" else html_text(text[:4 * MAX_TEXT]))[:MAX_TEXT]
+             for kind, text in text_parts(data)]
+    clean = partial(obfuscate_text, on=hide)
+    found = first_snippet(["\n".join(map(own_lines, texts))], words, clean)
+    if found is not None:
+        return found
+    split = [split_quoted(text) for text in texts]
+    return best_snippet(["\n".join(own for own, _ in split),
+                         "\n".join(quoted for _, quoted in split)], words, clean)
+
+
+_LINE_WORDS = ["gizmo", "Gizmo", "gizmos", "gízmo", "xgizmo", "gizmo_x", "other", "a@b.example",
+               "gizmo@b.example", "ok", "é"]
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["", "> ", " >", "| ", ">> ", "-- ", "--", "  "]),
+                          st.lists(st.sampled_from(_LINE_WORDS), max_size=6).map(" ".join)),
+                max_size=14),
+       st.sampled_from([[("gizmo", False)], [("gizmo", True)], [("giz", True)],
+                        [("other", False), ("gizmo", False)], [("absent", False)], []]),
+       st.booleans(), st.sampled_from(["text/plain", "text/html"]))
+def test_a_snippet_is_the_same_whether_or_not_the_own_text_is_tested_first(
+        lines: list[tuple[str, str]], words: list[tuple[str, bool]], hide: bool,
+        content_type: str) -> None:
+    """`_snippet` skips the author's text where no word stands in an own line; what it gives
+    is what searching the author's text first always gave."""
+    body = "\n".join(mark + text for mark, text in lines) + "\n"
+    if content_type == "text/html":
+        body = body.replace("\n", "<br>\n")
+    data = (f"Subject: s\nContent-Type: {content_type}; charset=utf-8\n\n{body}").encode()
+    assert service._snippet(data, words, hide) == _snippet_reference(data, words, hide)

@@ -14,8 +14,22 @@ from mailarchive.search.fts5 import YEAR, Plan, plan
 from mailarchive.search.kept import KEPT
 from mailarchive.search.query import And, DateRange, ListIs, Node, parse_query
 from mailarchive.search.ranking import bm25_call, row_part_call
-from mailarchive.search.snippet import MAX_TEXT, Pieces, best_snippet, first_snippet, terms
-from mailarchive.search.text import html_text, own_lines, split_quoted, text_parts
+from mailarchive.search.snippet import (
+    MAX_TEXT,
+    Pieces,
+    first_snippet,
+    fold,
+    opening,
+    terms,
+    tokens_of,
+)
+from mailarchive.search.text import (
+    html_text,
+    own_lines,
+    own_lines_hold,
+    quoted_lines,
+    text_parts,
+)
 from mailarchive.store import COLUMNS, ListInfo, MessageRow, Store, one, to_row
 
 SORTS = ("relevance", "date")
@@ -238,14 +252,18 @@ def _raws(store: Store, ids: list[int]) -> dict[int, bytes]:
 
 
 def _snippet(data: bytes, words: list[tuple[str, bool]], hide: bool) -> Pieces:
-    """Prefer the author's own words; fall back to the quoted text where only it matches
-    (split off only then)."""
+    """Prefer the author's own words; fall back to the quoted text where only it matches. The
+    author's text is made first only where a word stands in one of its lines: most hits of a
+    rare word are in quoted text."""
     texts = [(text if kind == "text" else html_text(text[:4 * MAX_TEXT]))[:MAX_TEXT]
              for kind, text in text_parts(data)]
     clean = partial(obfuscate_text, on=hide)
-    found = first_snippet(["\n".join(map(own_lines, texts))], words, clean)
+    tokens = tokens_of(words)
+    if any(own_lines_hold(text, tokens, fold) for text in texts):
+        found = first_snippet(["\n".join(map(own_lines, texts))], words, clean)
+        if found is not None:
+            return found
+    found = first_snippet(["\n".join(map(quoted_lines, texts))], words, clean)
     if found is not None:
         return found
-    split = [split_quoted(text) for text in texts]
-    return best_snippet(["\n".join(own for own, _ in split),
-                         "\n".join(quoted for _, quoted in split)], words, clean)
+    return opening("\n".join(map(own_lines, texts)), words, clean)

@@ -63,7 +63,7 @@ def terms(node: Node) -> list[tuple[str, bool]]:
     return found
 
 
-def _plain(text: str) -> str:
+def fold(text: str) -> str:
     """Lowercase without accents, keeping the length (so offsets map back to the original).
     Only the runs of non-ASCII characters go through the fold table: `str.translate` with a
     mapping looks up every character in Python (0.3 ms for 6,000 characters, where most mail
@@ -131,7 +131,7 @@ def _next(plain: str, token: str, prefix: bool, pos: int, end: int, before: int)
 def finder(words: tuple[tuple[str, bool], ...]) -> Finder | None:
     """The query's words as a Finder: longer words first, as the marks should cover them."""
     tokens = [(token, prefix) for word, prefix in sorted(words, key=lambda w: -len(w[0]))
-              for token in _TOKEN.findall(_plain(word))]
+              for token in _TOKEN.findall(fold(word))]
     return Finder(tokens) if tokens else None
 
 
@@ -161,7 +161,20 @@ def best_snippet(texts: Sequence[str], words: Sequence[tuple[str, bool]],
     found = first_snippet(texts, words, clean)
     if found is not None:
         return found
-    return _marked(texts[0][:MAX_TEXT] if texts else "", 0, finder(tuple(words)), clean)
+    return opening(texts[0] if texts else "", words, clean)
+
+
+def opening(text: str, words: Sequence[tuple[str, bool]],
+            clean: Callable[[str], str] = _same) -> Pieces:
+    """The start of `text` as a snippet (for a message whose text holds no word of the query),
+    with any word marked that it shows."""
+    return _marked(text[:MAX_TEXT], 0, finder(tuple(words)), clean)
+
+
+def tokens_of(words: Sequence[tuple[str, bool]]) -> tuple[str, ...]:
+    """The folded tokens a snippet looks for (see `finder`)."""
+    found = finder(tuple(words))
+    return tuple(token for token, _ in found.tokens) if found else ()
 
 
 def first_snippet(texts: Sequence[str], words: Sequence[tuple[str, bool]],
@@ -172,7 +185,7 @@ def first_snippet(texts: Sequence[str], words: Sequence[tuple[str, bool]],
         return None
     for text in texts:
         text = text[:MAX_TEXT]
-        plain = _plain(text)
+        plain = fold(text)
         found = _first(pattern, plain)
         for _ in range(MAX_TRIES):
             if found is None:
@@ -203,7 +216,7 @@ def _marked(text: str, at: int, pattern: Finder | None, clean: Callable[[str], s
     for before, after in (NARROW, (BEFORE, AFTER)):
         low, high = _cut(text, at, before, after)
         flat = " ".join(clean(text[low:high]).split())  # runs of whitespace as one space
-        plain = _plain(flat)
+        plain = fold(flat)
         first = pattern.search(plain) if pattern else None
         start = max(0, first[0] - WIDTH // 3) if first else 0
         end = min(len(flat), start + WIDTH)

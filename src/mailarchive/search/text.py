@@ -5,6 +5,7 @@ from __future__ import annotations
 import binascii
 import html
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -80,17 +81,41 @@ def split_quoted(text: str) -> tuple[str, str]:
     line in meaning, but by regular expressions over the whole text: a loop over the lines of
     every message is a good part of an import."""
     head, tail = _head_and_signature(text)
-    own = _QUOTED_LINE.sub("", head)[1:]
-    quoted = "".join(_QUOTED_LINE.findall(head))[1:]
-    if tail is None:
-        return own, quoted
-    return own, f"{quoted}\n{tail}" if quoted else tail
+    return _QUOTED_LINE.sub("", head)[1:], _quoted(head, tail)
 
 
 def own_lines(text: str) -> str:
     """`split_quoted(text)[0]` alone (a snippet looks at the quoted lines only when the
     author's own hold none of the query's words)."""
     return _QUOTED_LINE.sub("", _head_and_signature(text)[0])[1:]
+
+
+def quoted_lines(text: str) -> str:
+    """`split_quoted(text)[1]` alone."""
+    return _quoted(*_head_and_signature(text))
+
+
+def _quoted(head: str, tail: str | None) -> str:
+    quoted = "".join(_QUOTED_LINE.findall(head))[1:]
+    if tail is None:
+        return quoted
+    return f"{quoted}\n{tail}" if quoted else tail
+
+
+def own_lines_hold(text: str, tokens: Sequence[str], fold: Callable[[str], str]) -> bool:
+    """Whether one of `tokens` stands in a line that `own_lines` keeps, in `text` as `fold`
+    folds it (keeping its length). It may say yes for a token inside a longer word, never no
+    for one that `own_lines` holds: a snippet asks before it makes the author's text, since
+    most hits of a rare word stand only in quoted lines."""
+    head = _head_and_signature(text)[0]
+    plain = fold(head)
+    for token in tokens:
+        at = plain.find(token)
+        while at >= 0:
+            if not _QUOTED_LINE.match(head, plain.rfind("\n", 0, at)):
+                return True
+            at = plain.find(token, at + 1)
+    return False
 
 
 def _head_and_signature(text: str) -> tuple[str, str | None]:
