@@ -51,9 +51,11 @@ from common import (  # noqa: E402
     other_cpu_share,
     parse_years,
     read_span,
+    remove_tree,
     settle,
     sha256_files,
     tree_cpu_seconds,
+    wait_for_freed_inodes,
     write_json,
     write_maildir,
     write_spans,
@@ -142,7 +144,8 @@ class Bench:
             stamp.write_text(key)
         if self.work.exists():
             log(f"removing the previous run's work folder {self.work}")
-            shutil.rmtree(self.work)
+            remove_tree(self.work)
+        self.results["waited_for_freed_inodes_s"] = round(wait_for_freed_inodes(), 1)
         self.logs.mkdir(parents=True)
         self.results["corpus"] = {
             "years": self.label, "files": [p.name for p in self.files], "messages": total,
@@ -946,7 +949,7 @@ def main() -> None:
         log("removing the archives and peer outputs (--keep keeps them)")
         for child in bench.work.iterdir():
             if child.is_dir() and child.name != "logs":
-                shutil.rmtree(child, ignore_errors=True)
+                remove_tree(child)
 
 
 if __name__ == "__main__":
