@@ -255,6 +255,7 @@ def serve(host: str, port: int, workers: int, warm: bool, access_log: bool,
     import multiprocessing
 
     from mailarchive import pagestore, serving
+    from mailarchive.render import compile_templates
     from mailarchive.web import ARCHIVE_VARIABLE
 
     folder = str(archive or settings()["archive"])
@@ -264,6 +265,7 @@ def serve(host: str, port: int, workers: int, warm: bool, access_log: bool,
         sockets = serving.listen(host, port, workers)
     except serving.ListenError as error:
         raise click.ClickException(str(error)) from error
+    compile_templates()
     if warm:
         multiprocessing.get_context("fork").Process(
             target=pagestore.warm, args=(folder,), daemon=True).start()

@@ -511,17 +511,43 @@ class Store:
         return [to_row(r) for r in rows]
 
     def recent_threads(self, mlist: ListInfo, limit: int = 20) -> list[tuple[MessageRow, int, int]]:
-        """The threads with the latest activity: (first message, message count, last date)."""
-        rows: list[Any] = self.db.execute(
-            "SELECT thread, count(*), max(date) FROM messages WHERE list_id = ? AND removed IS "
-            "NULL GROUP BY thread ORDER BY max(date) DESC LIMIT ?", (mlist.id, limit)).fetchall()
+        """The threads with the latest activity: (first message, message count, last date).
+        The newest messages are read backwards from the date index until `limit` threads have
+        shown (a thread's newest message comes before its others), so the cost follows the
+        recent threads, not the archive (grouping every message by thread took 0.3 s at a
+        million messages)."""
+        last_dates = self._latest_threads(mlist, limit)
         out = []
-        for thread, count, last in rows:
-            first = one(self.db, f"SELECT {COLUMNS} FROM messages WHERE list_id = ? AND "
-                        "thread = ? AND removed IS NULL ORDER BY date, num LIMIT 1",
-                        (mlist.id, thread))
-            out.append((to_row(first), int(count), int(last)))
+        for thread, last in last_dates.items():
+            count = one(self.db, "SELECT count(*) FROM messages WHERE list_id = ? AND thread = ? "
+                        "AND removed IS NULL", (mlist.id, thread))[0]
+            # INDEXED BY: without statistics SQLite walks messages_date from the list's oldest
+            # message to the thread's first (a second a thread at a million messages)
+            first = one(self.db, f"SELECT {COLUMNS} FROM messages INDEXED BY messages_thread "
+                        "WHERE list_id = ? AND thread = ? AND removed IS NULL "
+                        "ORDER BY date, num LIMIT 1", (mlist.id, thread))
+            out.append((to_row(first), int(count), last))
         return out
+
+    def _latest_threads(self, mlist: ListInfo, limit: int) -> dict[int, int]:
+        """Up to `limit` threads by their newest message's (date, number), newest first, with
+        that date."""
+        found: dict[int, int] = {}
+        key = (2**63 - 1, 2**63 - 1)
+        while len(found) < limit:
+            rows: list[Any] = self.db.execute(
+                "SELECT thread, date, num FROM messages WHERE list_id = ? AND (date, num) < (?, ?) "
+                "AND removed IS NULL ORDER BY date DESC, num DESC LIMIT ?",
+                (mlist.id, *key, 4 * limit)).fetchall()
+            for thread, date, _num in rows:
+                if thread not in found:
+                    found[thread] = int(date)
+                    if len(found) == limit:
+                        break
+            if len(rows) < 4 * limit:
+                break
+            key = (rows[-1][1], rows[-1][2])
+        return found
 
     def stats(self, mlist: ListInfo) -> dict[str, int | str | None]:
         row = one(self.db,

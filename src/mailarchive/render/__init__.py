@@ -46,6 +46,14 @@ def entry_line(entry: Any, url: Callable[[str], str], short: bool = False) -> Ma
 ENV.globals["entry_line"] = entry_line
 
 
+def compile_templates() -> None:
+    """Compile every template now (a few hundred milliseconds on a slow machine), so that the
+    server's processes, forked after, share them instead of each compiling them during its
+    first requests."""
+    for name in ENV.list_templates(extensions=("html", "xml")):
+        ENV.get_template(name)
+
+
 def static_bytes(name: str) -> bytes:
     return resources.files("mailarchive.render").joinpath("static", name).read_bytes()
 
