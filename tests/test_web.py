@@ -332,6 +332,41 @@ def test_recent_threads_leave_out_removed_messages(tmp_path: Path) -> None:
     store.close()
 
 
+def _months_by_reading_every_message(store: Store, list_id: int) -> list[tuple[str, int]]:
+    return [(m, n) for m, n in store.db.execute(
+        "SELECT month, count(*) FROM messages WHERE list_id = ? AND removed IS NULL "
+        "GROUP BY month ORDER BY month DESC", (list_id,))]
+
+
+def test_month_counts_and_summary_are_those_of_every_message(store: Store,
+                                                             archive: Archive) -> None:
+    """The list and home pages count months from the month index (less removed messages):
+    the same as reading every message."""
+    for name in archive.lists:
+        mlist = store.get_list(name)
+        assert mlist is not None
+        assert store.months(mlist) == _months_by_reading_every_message(store, mlist.id)
+        stats = store.stats(mlist)
+        assert store.summary(mlist) == (stats["messages"], stats["last"])
+
+
+def test_month_counts_and_summary_leave_out_removed_messages(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    mlist = store.ensure_list("t")
+    mails = [make("a@t.example", "May one", 1), make("b@t.example", "May two", 2),
+             make("c@t.example", "", 3),  # an empty subject, as removal leaves one
+             make("d@t.example", "June", 4).replace(b"May 2024", b"Jun 2024")]
+    ingest(store, mlist, [RawMessage(m, "t") for m in mails], workers=1)
+    assert store.months(mlist) == [("2024-06", 1), ("2024-05", 3)]
+    for num in (4, 2):
+        assert store.remove(mlist, num, "asked")
+        assert store.months(mlist) == _months_by_reading_every_message(store, mlist.id)
+        stats = store.stats(mlist)
+        assert store.summary(mlist) == (stats["messages"], stats["last"])
+    assert store.months(mlist) == [("2024-05", 2)]
+    store.close()
+
+
 def test_removed_message_is_gone(tmp_path: Path) -> None:
     store = Store(tmp_path)
     mlist = store.ensure_list("t")

@@ -394,8 +394,7 @@ def count(folder: str | Path, lists: list[str] | None = None) -> int:
     """About how many pages `fill` looks at (for a progress bar)."""
     store = Store(folder, create=False)
     try:
-        return sum(int(store.stats(m)["messages"] or 0) + len(store.months(m))
-                   for m in _lists(store, lists))
+        return sum(store.summary(m)[0] + len(store.months(m)) for m in _lists(store, lists))
     finally:
         store.close()
 

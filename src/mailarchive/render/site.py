@@ -127,19 +127,14 @@ class Site:
     def home(self) -> str:
         summaries = []
         for mlist in self.store.lists():
-            stats = self.store.stats(mlist)
-            last = stats["last"]
-            summaries.append(list_summary(mlist, int(stats["messages"] or 0),
-                                          int(last) if last is not None else None))
+            summaries.append(list_summary(mlist, *self.store.summary(mlist)))
         return views.home_html(summaries)
 
     def list_page(self, name: str) -> str:
         mlist = self.mlist(name)
-        stats = self.store.stats(mlist)
-        last = stats["last"]
-        info = list_summary(mlist, int(stats["messages"] or 0),
-                            int(last) if last is not None else None)
-        links = [month_link(mlist, m, c) for m, c in self.store.months(mlist)]
+        counts = self.store.months(mlist)
+        info = list_summary(mlist, sum(n for _, n in counts), self.store.last_date(mlist))
+        links = [month_link(mlist, m, c) for m, c in counts]
         threads = [thread_summary(mlist, first, count, last_date) for first, count, last_date
                    in self.store.recent_threads(mlist, RECENT_THREADS)]
         return views.list_html(mlist, info, links, threads)
