@@ -401,6 +401,7 @@ class Store:
         if row is None:
             return False
         with self.batch():
+            # the empty subject_norm is also how `months` finds removed messages quickly
             self.db.execute("UPDATE messages SET removed = ?, subject = '', subject_norm = '', "
                             "from_name = '', from_addr = '', envelope = NULL WHERE id = ?",
                             (reason or "removed", row.id))
