@@ -394,7 +394,11 @@ def count(folder: str | Path, lists: list[str] | None = None) -> int:
     """About how many pages `fill` looks at (for a progress bar)."""
     store = Store(folder, create=False)
     try:
-        return sum(store.summary(m)[0] + len(store.months(m)) for m in _lists(store, lists))
+        total = 0
+        for mlist in _lists(store, lists):
+            months = store.months(mlist)
+            total += sum(n for _, n in months) + len(months)  # message pages, month pages
+        return total
     finally:
         store.close()
 
