@@ -11,10 +11,11 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from mailarchive import __version__
 from mailarchive.config import Config, ConfigError
 from mailarchive.config import load as load_config
 from mailarchive.sources.mbox import QUOTINGS, envelope_line, quote_mboxrd
-from mailarchive.store import DatabaseError, ListInfo, Store, StoreError
+from mailarchive.store import DatabaseError, ListInfo, Store, StoreError, trouble
 
 if TYPE_CHECKING:
     from mailarchive.ingest import Summary
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 CHECKPOINT_AFTER = 1000
 """A bulk import folds the search index and the write-ahead log into the database (SQLite
 checkpoints small logs itself; FTS5 merges small additions itself)."""
+ARCHIVE_KEY = "mailarchive.archive"
 ARCHIVE_HELP = "The archive folder (default ./archive, or $MAILARCHIVE_ARCHIVE, or the config)."
 
 
@@ -46,8 +48,10 @@ def settings() -> Config:
 
 
 def open_store(folder: str | None, create: bool = False) -> Store:
+    folder = folder or settings()["archive"]
+    click.get_current_context().meta[ARCHIVE_KEY] = folder  # for `Commands`' messages
     try:
-        return Store(folder or settings()["archive"], create=create)
+        return Store(folder, create=create)
     except StoreError as error:
         raise click.ClickException(str(error)) from error
 
@@ -68,8 +72,18 @@ def check_list_name(name: str) -> None:
                                    "'.', '-' or '_' (up to 64, starting with a letter or digit)")
 
 
-@click.group()
-@click.version_option(package_name="mailarchive")
+class Commands(click.Group):
+    """The subcommands, with SQLite's failures said in one line with what to do."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DatabaseError as error:
+            raise click.ClickException(trouble(error, ctx.meta.get(ARCHIVE_KEY))) from error
+
+
+@click.group(cls=Commands)
+@click.version_option(version=__version__, prog_name="mailarchive")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
               help="A TOML settings file (default $MAILARCHIVE_CONFIG); see README.")
 @click.pass_context

@@ -24,7 +24,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from mailarchive.ingest import add_one
 from mailarchive.model import RawMessage
 from mailarchive.parse import DEFAULT_LIMITS, Limits
-from mailarchive.store import ListInfo, Store
+from mailarchive.store import DatabaseError, ListInfo, Store, trouble
 
 DEFAULT_PORT = 8024  # Mailman 3's LMTP port: what mail servers next to a list manager expect
 MAX_MESSAGE = 64 << 20
@@ -98,7 +98,8 @@ class Delivery:
         try:
             num = add_one(self.store, mlist, raw, self.limits)
         except Exception as error:  # the mail server keeps the message and retries: never lost
-            print(f"mailarchive lmtp: could not archive a message for {mlist.name}: {error}",
+            why = trouble(error, self.store.folder) if isinstance(error, DatabaseError) else error
+            print(f"mailarchive lmtp: could not archive a message for {mlist.name}: {why}",
                   file=sys.stderr, flush=True)
             return f"451 4.3.0 could not archive the message for {mlist.name}; try again later"
         if num is None:

@@ -36,6 +36,7 @@ class StoreError(Exception):
 
 
 DatabaseError = apsw.Error  # what SQLite raises through apsw (locked, full, corrupt, ...)
+DamagedError = apsw.CorruptError  # what a damaged database file raises when it is read
 
 
 def connect(path: str | Path, busy_ms: int = 30_000, readonly: bool = False) -> apsw.Connection:
@@ -45,12 +46,29 @@ def connect(path: str | Path, busy_ms: int = 30_000, readonly: bool = False) -> 
     db = apsw.Connection(str(path), flags=flags)
     db.set_busy_timeout(busy_ms)
     try:
-        db.execute("PRAGMA schema_version")  # a file that is no database says so here
+        # A file that is no database, or whose schema is damaged, says so here (FTS5's
+        # function registration below would only say that it found no FTS5).
+        db.execute("SELECT count(*) FROM sqlite_master")
         ranking.register(db)
     except apsw.Error:
         db.close()
         raise
     return db
+
+
+def trouble(error: Exception, folder: str | Path | None = None) -> str:
+    """One line saying what SQLite's `error` means for the archive in `folder`, and what to do."""
+    path = Path(folder or ".") / DB_NAME
+    if isinstance(error, apsw.NotADBError):
+        return f"{path}: not a usable archive database ({error})"
+    if isinstance(error, DamagedError):
+        return (f"{path}: the database is damaged ({error}); restore it from a backup, or "
+                f"save what is readable with: sqlite3 {path} .recover")
+    if isinstance(error, (apsw.BusyError, apsw.LockedError)):
+        return f"{path}: busy ({error}); another process is writing to it: try again later"
+    if isinstance(error, apsw.FullError):
+        return f"{path}: the disk is full ({error}); make room, then try again"
+    return f"{path}: the database failed ({error})"
 
 
 def one(db: apsw.Connection, sql: str, params: Sequence[object] = ()) -> Any:
@@ -186,7 +204,7 @@ class Store:
             self.db = connect(path)
             self._prepare()
         except apsw.Error as error:
-            raise StoreError(f"{path}: not a usable archive database ({error})") from error
+            raise StoreError(trouble(error, self.folder)) from error
         self._next_num: dict[int, int] = {}
         self._dictionaries: dict[int, bytes] = {}
 
@@ -215,6 +233,8 @@ class Store:
     def unpack(self, blob: bytes, limit: int = 0) -> bytes:
         """Original bytes from `packing.pack`'s output, with the dictionary it names (with a
         `limit`, at most that many of the first)."""
+        if not isinstance(blob, bytes):  # a damaged page whose bytes SQLite took for other data
+            raise DamagedError(f"a stored message is {type(blob).__name__}, not bytes")
         wanted = packing.dictionary_wanted(blob)
         if wanted is None:
             return packing.unpack(blob, limit=limit)

@@ -34,7 +34,7 @@ from mailarchive.pagestore import PageStore
 from mailarchive.render import downloads, urls, views
 from mailarchive.render.body import filename_of
 from mailarchive.render.site import Gone, Moved, NotFound, Page, Site
-from mailarchive.store import DatabaseError, MessageRow, Store
+from mailarchive.store import DatabaseError, MessageRow, Store, trouble
 
 PAGE_CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
             "frame-ancestors 'none'; base-uri 'none'")
@@ -211,7 +211,7 @@ def create_app(folder: str | Path, cache: bool = True, pages: PageStore | None =
     ]
     handlers_for: dict[Any, Callable[..., Any]] = {
         NotFound: _not_found, HTTPException: _http_error, Moved: _moved, Gone: _gone,
-        Exception: _server_error,
+        DatabaseError: _database_error(folder), Exception: _server_error,
     }
 
     @asynccontextmanager
@@ -263,6 +263,20 @@ def _http_error(request: Request, error: Exception) -> Response:
 def _moved(request: Request, error: Exception) -> Response:
     target = error.target if isinstance(error, Moved) else ""
     return RedirectResponse(site_path(request, target), 301)
+
+
+def _database_error(folder: str | Path) -> Callable[[Request, Exception], Response]:
+    """SQLite's failures (a damaged file, a full disk): one line in the log saying what to do,
+    instead of a traceback for every request, and a 503 page."""
+
+    def answer(request: Request, error: Exception) -> Response:
+        print(f"mailarchive: {request.url.path}: {trouble(error, folder)}", file=sys.stderr)
+        text = views.error_html(_here(request), "Archive unavailable",
+                                "The archive cannot be read at the moment. The problem has "
+                                "been logged.")
+        return html(text, 503)
+
+    return answer
 
 
 def _server_error(request: Request, error: Exception) -> Response:
@@ -403,6 +417,6 @@ def _month_ok(year: str, mm: str) -> bool:
 
 
 def _mbox(chunks: Any, filename: str) -> Response:
-    return StreamingResponse(chunks, media_type="application/gzip", headers={
+    return StreamingResponse(downloads.primed(chunks), media_type="application/gzip", headers={
         "content-disposition": downloads.disposition("attachment", filename),
         "content-security-policy": downloads.ATTACHMENT_CSP})

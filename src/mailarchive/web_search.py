@@ -307,7 +307,7 @@ class _Handlers:
         except (BadRequest, QueryError) as error:
             return self.bad(request, store, error)
         name = f"{params.list_name}-search.mbox.gz" if params.list_name else "search.mbox.gz"
-        chunks = mbox_chunks(self.folder, params.q, params.list_name)
+        chunks = downloads.primed(mbox_chunks(self.folder, params.q, params.list_name))
         return StreamingResponse(chunks, media_type="application/gzip", headers={
             "content-disposition": downloads.disposition("attachment", name),
             "content-security-policy": downloads.ATTACHMENT_CSP})

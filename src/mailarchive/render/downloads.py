@@ -3,6 +3,7 @@ and the headers that keep attachments inert."""
 
 from __future__ import annotations
 
+import itertools
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from urllib.parse import quote
@@ -14,7 +15,7 @@ from mailarchive.sources.mbox import envelope_line, quote_mboxrd
 from mailarchive.store import MessageRow
 
 __all__ = ["ATTACHMENT_CSP", "disposition", "hide_addresses", "mbox_gz",
-           "public_attachment", "public_mbox_gz", "public_raw", "raw_type", "served_type"]
+           "primed", "public_attachment", "public_mbox_gz", "public_raw", "raw_type", "served_type"]
 
 ATTACHMENT_CSP = "default-src 'none'; sandbox"
 GZIP = 31  # zlib wbits for a gzip wrapper; its header carries no time, so output is reproducible
@@ -48,6 +49,13 @@ def public_mbox_gz(rows: Iterable[MessageRow], public: Callable[[MessageRow], by
         if out:
             yield out
     yield packer.flush()
+
+
+def primed(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """`chunks` with the first already made: a download that fails before its first byte (an
+    archive that cannot be read) is answered with an error page, not a broken 200."""
+    first = next(chunks, b"")
+    return itertools.chain([first], chunks)
 
 
 def public_attachment(part: Part, data: bytes, hide: bool = True) -> bytes:
