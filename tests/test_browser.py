@@ -79,6 +79,22 @@ def pages(archive: Archive) -> dict[str, str]:
             "thread": f"/{name}/thread/{rows[0].thread}.html"}
 
 
+def screenshot(page: object, path: Path) -> None:
+    """Chromium sometimes refuses one capture ("Unable to capture screenshot", most often the first
+    after a cold start) and takes the same picture when asked again; the pictures are for people to
+    look at, so a refusal is retried rather than failing a test about layout."""
+    from playwright.sync_api import Error
+
+    for attempt in range(3):
+        try:
+            page.screenshot(path=str(path), full_page=False)  # type: ignore[attr-defined]
+            return
+        except Error as error:
+            if "Unable to capture screenshot" not in str(error) or attempt == 2:
+                raise
+            time.sleep(0.2)
+
+
 @pytest.fixture(scope="module")
 def shots(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     folder = tmp_path_factory.mktemp("shots")
@@ -101,7 +117,7 @@ def test_pages_look_right_and_pass_axe(server: str, chromium: object, pages: dic
     for kind, path in pages.items():
         response = page.goto(server + path)
         assert response is not None and response.status == 200, path
-        page.screenshot(path=str(shots / f"{kind}-{width}.png"), full_page=False)
+        screenshot(page, shots / f"{kind}-{width}.png")
         scroll = page.evaluate("document.documentElement.scrollWidth")
         assert scroll <= width, f"{path} scrolls sideways at {width}px ({scroll}px wide)"
         results = axe.run(page)
@@ -118,7 +134,7 @@ def test_dark_mode(server: str, chromium: object, pages: dict[str, str], shots: 
     page.goto(server + pages["reply"])
     background = page.evaluate("getComputedStyle(document.body).backgroundColor")
     assert background != "rgb(255, 255, 255)"
-    page.screenshot(path=str(shots / "message-dark-390.png"))
+    screenshot(page, shots / "message-dark-390.png")
     context.close()
 
 

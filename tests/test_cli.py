@@ -67,6 +67,8 @@ def test_search_command(tmp_path: Path) -> None:
     (["search", '"unclosed', "--archive", "{archive}"], "Unbalanced quote"),
     (["--config", "/no/such.toml", "stats"], "no such configuration file"),
     (["stats", "--archive", "{garbage}"], "not a usable archive database (file is not a database)"),
+    (["export-mbox", "salon", "-o", "/no/such/dir/out.mbox", "--archive", "{archive}"],
+     "cannot write /no/such/dir/out.mbox: No such file or directory"),
 ])
 def test_errors_are_one_clear_line(tmp_path: Path, args: list[str], message: str) -> None:
     archive = tmp_path / "archive"

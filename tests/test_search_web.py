@@ -375,7 +375,7 @@ def test_searching_from_a_list_page_in_a_browser(server: str, chromium: object, 
         context = chromium.new_context(viewport={"width": width, "height": height})  # type: ignore[attr-defined]
         page = context.new_page()
         page.goto(f"{server}/{name}/")
-        page.screenshot(path=str(shots / f"search-box-{width}.png"))
+        test_browser.screenshot(page, shots / f"search-box-{width}.png")
         box = page.get_by_role("search")
         box.get_by_role("searchbox").fill(query)
         box.get_by_role("button", name="Search").click()
@@ -387,7 +387,7 @@ def test_searching_from_a_list_page_in_a_browser(server: str, chromium: object, 
             if kind == "error":
                 page.goto(f"{server}/search?q=%22little+prince&list={name}")
                 assert page.get_by_role("alert").count() == 1
-            page.screenshot(path=str(shots / f"search-{kind}-{width}.png"))
+            test_browser.screenshot(page, shots / f"search-{kind}-{width}.png")
             scroll = page.evaluate("document.documentElement.scrollWidth")
             assert scroll <= width, f"search {kind} scroll sideways at {width}px ({scroll}px)"
             problems += [(kind, width, v["id"], v["impact"], v["help"]) for v in

@@ -7,6 +7,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -189,8 +190,13 @@ def export_mbox(list_name: str, output: str, archive: str | None) -> None:
     """Write LIST as mboxrd with every message's original bytes (the lossless export)."""
     store = open_store(archive)
     mlist = need_list(store, list_name)
-    with click.open_file(output, "wb") as out:
-        write_mbox(store, mlist, out)
+    try:
+        with click.open_file(output, "wb") as out:
+            write_mbox(store, mlist, out)
+    except OSError as error:
+        if output != "-":
+            Path(output).unlink(missing_ok=True)  # a cut-off mbox must not pass for a whole one
+        raise click.ClickException(f"cannot write {output}: {error.strerror or error}") from None
 
 
 def write_mbox(store: Store, mlist: ListInfo, out: IO[bytes]) -> None:
