@@ -1,5 +1,5 @@
-"""Broken and hostile mail (tests/data, written for the project): everything is archived, its
-bytes stay exact, and what went wrong is noted."""
+"""Broken and hostile mail (tests/data, written for the project): everything is archived (but a
+zero-byte file, which holds no message), its bytes stay exact, and what went wrong is noted."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 
 from mailarchive import sources
 from mailarchive.ingest import ingest
+from mailarchive.model import RawMessage
 from mailarchive.store import Store
 
 DATA = Path(__file__).parent / "data"
@@ -22,7 +23,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Store:
     mlist = store.ensure_list("junk")
     for path in FILES:
         summary = ingest(store, mlist, sources.read(str(path)))
-        assert summary.read == 1, path.name
+        assert summary.read == (1 if path.stat().st_size else 0), path.name  # empty: none
     return store
 
 
@@ -38,6 +39,8 @@ def test_every_distinct_input_is_stored_with_exact_bytes(archive: Store) -> None
     wanted = set()
     for path in FILES:
         data = path.read_bytes()
+        if not data:
+            continue  # zero bytes are no message
         if data.startswith(b"From "):
             data = data.split(b"\n", 1)[1].removesuffix(b"\n\n") + b"\n" * data.endswith(
                 b"\n\n")
@@ -64,12 +67,17 @@ def test_defects_are_noted(archive: Store, name: str, note: str) -> None:
     assert any(note in d for d in row.defects), row.defects
 
 
-def test_empty_and_binary_messages_get_synthetic_ids(archive: Store) -> None:
-    mlist = archive.get_list("junk")
-    assert mlist is not None
-    for name in ("empty", "binary-junk"):
-        raw = (DATA / "broken" / f"{name}.eml").read_bytes()
-        row = next(r for r, data in archive.iter_raw(mlist) if data == raw)
+def test_empty_and_binary_messages_get_synthetic_ids(archive: Store, tmp_path: Path) -> None:
+    """A zero-byte file is no message; zero bytes delivered (LMTP, the HTTP API) are kept."""
+    assert list(sources.read(str(DATA / "broken" / "empty.eml"))) == []
+    delivered = Store(tmp_path / "delivered")
+    mlist = delivered.ensure_list("l")
+    assert ingest(delivered, mlist, [RawMessage(b"", "lmtp")]).added == 1
+    junk = archive.get_list("junk")
+    assert junk is not None
+    for store, found, raw in ((delivered, mlist, b""),
+                              (archive, junk, (DATA / "broken" / "binary-junk.eml").read_bytes())):
+        row = next(r for r, data in store.iter_raw(found) if data == raw)
         assert row.synthetic_id and row.message_id.endswith("@synthetic.mailarchive.invalid")
 
 

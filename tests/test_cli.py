@@ -48,6 +48,18 @@ def test_one_message_on_stdin(tmp_path: Path) -> None:
         "\nFrom: a@example.org\nSubject: hello\nMessage-ID: <one@x>\n\nHi\n\n")
 
 
+def test_empty_input_is_no_message(tmp_path: Path) -> None:
+    archive = str(tmp_path / "a")
+    empty = cli("import", "--archive", archive, "l", "-", stdin=b"")
+    assert empty.returncode == 1
+    assert empty.stderr.strip() == (b"Error: standard input was empty: there was no message to "
+                                    b"import")
+    (tmp_path / "empty.mbox").write_bytes(b"")
+    done = cli("import", "--archive", archive, "l", str(tmp_path / "empty.mbox"))
+    assert done.returncode == 0 and "read 0, added 0" in done.stdout
+    assert cli("export-mbox", "l", "--archive", archive).stdout == ""
+
+
 def test_search_command(tmp_path: Path) -> None:
     archive = str(tmp_path / "a")
     cli("import", "--archive", archive, "salon", str(SAMPLE), "--subject-prefix", "[Salon]")

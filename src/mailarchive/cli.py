@@ -131,6 +131,8 @@ def import_cmd(list_name: str, source: tuple[str, ...], title: str | None, addre
                               settings().limits)
     except sources.SourceError as error:
         raise click.ClickException(f"{error} (what was read before it is archived)") from error
+    if one and summary.read == 0:
+        raise click.ClickException("standard input was empty: there was no message to import")
     if summary.added >= CHECKPOINT_AFTER:
         if sys.stderr.isatty():  # seconds of quiet after the progress bar, at a million messages
             click.echo("merging the search index...", err=True)

@@ -61,4 +61,5 @@ def _read_stream(stream: object, origin: str, quoting: str) -> Iterator[RawMessa
         yield from read_mbox(stream, origin, quoting)
     else:
         data = stream.read()  # type: ignore[attr-defined]
-        yield RawMessage(data, origin)
+        if data:  # zero bytes hold no message (an empty mbox, a failed pipe): nothing to keep
+            yield RawMessage(data, origin)
