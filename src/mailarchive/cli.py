@@ -193,12 +193,20 @@ def export_mbox(list_name: str, output: str, archive: str | None) -> None:
     store = open_store(archive)
     mlist = need_list(store, list_name)
     try:
-        with click.open_file(output, "wb") as out:
+        out = click.open_file(output, "wb")
+    except OSError as error:  # nothing written: a file already there is left as it was
+        raise _unwritable(output, error) from None
+    try:
+        with out:
             write_mbox(store, mlist, out)
     except OSError as error:
         if output != "-":
             Path(output).unlink(missing_ok=True)  # a cut-off mbox must not pass for a whole one
-        raise click.ClickException(f"cannot write {output}: {error.strerror or error}") from None
+        raise _unwritable(output, error) from None
+
+
+def _unwritable(output: str, error: OSError) -> click.ClickException:
+    return click.ClickException(f"cannot write {output}: {error.strerror or error}")
 
 
 def write_mbox(store: Store, mlist: ListInfo, out: IO[bytes]) -> None:
