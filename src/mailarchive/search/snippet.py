@@ -27,6 +27,7 @@ Pieces = list[tuple[str, bool]]
 _LETTER = r"[^\W_]"
 _TOKEN = re.compile(f"{_LETTER}+")
 _BLANK = re.compile(r"\s")
+_NONBLANK = re.compile(r"\S")
 _LAST_BLANK = re.compile(r".*\s", re.S)
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
@@ -220,10 +221,13 @@ def _marked(text: str, at: int, pattern: Finder | None, clean: Callable[[str], s
         first = pattern.search(plain) if pattern else None
         start = max(0, first[0] - WIDTH // 3) if first else 0
         end = min(len(flat), start + WIDTH)
-        if first and (low == 0 or first[0] > WIDTH // 3) and (
-                end < len(flat) or high == len(text)):
+        # text left out: only whitespace beyond a cut is as if the window reached the end
+        left_out = _NONBLANK.search(text, 0, low) is not None
+        right_out = _NONBLANK.search(text, high) is not None
+        if first and (not left_out or first[0] > WIDTH // 3) and (
+                end < len(flat) or not right_out):
             break  # else too little text on one side: the wide window decides
-    pieces: Pieces = [("…", False)] if start or low else []
+    pieces: Pieces = [("…", False)] if start or left_out else []
     cursor = start
     for low_mark, high_mark in pattern.finditer(plain, start, end) if pattern else ():
         if low_mark > cursor:
@@ -232,6 +236,6 @@ def _marked(text: str, at: int, pattern: Finder | None, clean: Callable[[str], s
         cursor = high_mark
     if cursor < end:
         pieces.append((flat[cursor:end], False))
-    if end < len(flat) or high < len(text):
+    if end < len(flat) or right_out:
         pieces.append(("…", False))
     return pieces
