@@ -213,3 +213,36 @@ def test_snippets_skip_the_own_text_only_where_it_holds_no_word_on_real_mail() -
                                                                                  hide), data[:200]
                 compared += 1
     assert compared > 5000 and quoted_only > 300, (compared, quoted_only)
+
+
+def test_raw_8bit_headers_of_real_mail_read_as_their_senders_wrote_them() -> None:
+    """Names sent as raw 8-bit bytes (no RFC 2047) in linux-mips, each read here by hand from
+    its bytes: Latin-1 with and without a declared charset, GB2312 declared in a text part."""
+    from mailarchive.parse import parse
+
+    wanted = {"Torbj\xf6rn Gannholm", "H\xe5kon Eriksen", "Michael Gr\xfctzner",
+              "\u6bd5\u5b66\u5c27"}
+    paths = [CORPORA / "linux-mips" / f"linux-mips-{y}.mbox.xz" for y in (1998, 2002)]
+    seen = set()
+    for raw in (r for p in paths for r in sources.read(str(p))):
+        head = raw.data.split(b"\n\n", 1)[0]
+        if re.search(rb"(?im)^from:[^\n]*[\x80-\xff]", head) and not re.search(
+                rb"(?im)^from:[^\n]*=\?", head):
+            seen.add(parse(raw.data).from_name)
+    assert wanted <= seen, seen
+
+
+@pytest.mark.parametrize("name", SMALL)
+def test_no_shown_header_of_a_tricky_message_holds_replacement_characters(name: str) -> None:
+    """Subjects, senders and attachment names of the other projects' tricky mail decode to
+    text: no U+FFFD, no private-use character (the mark of a wrong charset guess)."""
+    from mailarchive.parse import parse
+
+    bad = re.compile("[\ufffd\ue000-\uf8ff]")
+    problems = []
+    for path in corpus_files(name):
+        for raw in sources.read(str(path)):
+            p = parse(raw.data)
+            shown = [p.subject, p.from_name, *(part.filename or "" for part in p.parts)]
+            problems += [f"{path.name}: {text!r}" for text in shown if bad.search(text)]
+    assert not problems

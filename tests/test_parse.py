@@ -42,6 +42,48 @@ def test_rfc2047_and_8bit_headers() -> None:
     assert p.to == "élise@example.fr"
 
 
+def test_raw_8bit_headers_take_the_message_charset_else_windows_1252() -> None:
+    """Raw 8-bit bytes in headers: UTF-8 if they are; else a charset the message declares;
+    else, for a short header whose 8-bit bytes stand alone, Windows-1252 (charset-normalizer
+    reads "J\xfcrgen M\xfcller" as Urdu); runs of 8-bit bytes go to the detector."""
+    declared = parse(b"From: \"Torbj\xf6rn Gannholm\" <t@example.se>\nSubject: Gr\xfc\xdfe\n"
+                     b"Content-Type: text/plain; charset=iso-8859-1\n\nHej\n", now=NOW)
+    assert (declared.from_name, declared.subject) == ("Torbj\xf6rn Gannholm", "Gr\xfc\xdfe")
+    undeclared = parse(b"From: h@example.no (H\xe5kon Eriksen)\nTo: J\xfcrgen M\xfcller "
+                       b"<j@example.de>\n\nx\n", now=NOW)
+    assert undeclared.from_name == "H\xe5kon Eriksen"
+    assert undeclared.to == "J\xfcrgen M\xfcller <j@example.de>"
+    gb = "\u6bd5\u5b66\u5c27".encode("gb2312")
+    chinese = parse(b'From: "' + gb + b'" <b@example.cn>\nMIME-Version: 1.0\nContent-Type: '
+                    b'multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain; '
+                    b"charset=gb2312\n\nx\n--b--\n", now=NOW)
+    assert chinese.from_name == "\u6bd5\u5b66\u5c27"
+    korean = "\uaf2d \uac80\ud1a0\ud558\uc5ec \uc8fc\uc2ed\uc2dc\uc694"
+    assert parse(b"Subject: " + korean.encode("euc-kr") + b"\n\nx\n", now=NOW).subject == korean
+
+
+def test_raw_8bit_inside_an_encoded_word_takes_the_word_charset() -> None:
+    p = parse(b"Subject: =?iso-8859-1?Q?Die_Hasen_und_die_Fr\xf6sche?=\n\nx\n", now=NOW)
+    assert p.subject == "Die Hasen und die Fr\xf6sche"
+    greek = parse(b"Subject: =?iso-8859-7?Q?\xe1\xe2\xe3_=E4?=\n\nx\n", now=NOW)
+    assert greek.subject == "\u03b1\u03b2\u03b3 \u03b4"
+    mixed = parse(b"Subject: \xc3\xa9t\xc3\xa9 =?utf-8?q?cr=C3=A8me?=\n\nx\n", now=NOW)
+    assert mixed.subject == "\xe9t\xe9 cr\xe8me"
+
+
+def test_raw_8bit_attachment_names_are_decoded_not_replaced() -> None:
+    """Compat32 turns each 8-bit byte of a parameter into U+FFFD; the name is read from the
+    bytes as stored instead: UTF-8 (RFC 6532) or, standing alone, Windows-1252."""
+    data = (b"MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\n"
+            b"Content-Type: text/plain\n\nx\n--b\nContent-Type: application/msword;\n"
+            b"\tname=\xe7\xae\xa1\xe7\x90\x86.doc\nContent-Disposition: attachment;\n"
+            b"\tfilename=\xe7\xae\xa1\xe7\x90\x86.doc\n\nDOC\n--b\nContent-Type: text/plain;"
+            b' name="Fr\xf6sche.txt"\nContent-Disposition: attachment; '
+            b'filename="Fr\xf6sche.txt"\n\nquak\n--b--\n')
+    names = [part.filename for part in parse(data, now=NOW).parts if part.filename]
+    assert names == ["\u7ba1\u7406.doc", "Fr\xf6sche.txt"]
+
+
 def test_missing_message_id_is_synthetic_and_deterministic() -> None:
     data = msg("From: a@example.org\nDate: Mon, 06 Jan 2025 10:00:00 +0000")
     first, second = parse(data, now=NOW), parse(data, now=NOW)

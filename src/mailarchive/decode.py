@@ -5,9 +5,12 @@ from __future__ import annotations
 import codecs
 import email.header
 import re
+from collections.abc import Sequence
 
 _FOLD = re.compile(r"\r?\n[ \t]+|\r(?!\n)")
 _CONTROLS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_HIGH_RUN = re.compile(rb"[\x80-\xff]{2}")
+_SHORT = 200  # bytes: shorter text gives a detector too little to go on
 _CHARSET_ALIASES = {
     "iso-8859-8-i": "iso-8859-8",
     "ks_c_5601-1987": "euc-kr",
@@ -32,19 +35,38 @@ def codec_for(charset: str | None) -> str | None:
         return None
 
 
-def guess(data: bytes) -> str:
-    """Best-effort text from bytes in no known charset: UTF-8, then a detector, then cp1252."""
+def guess(data: bytes, hints: Sequence[str] = ()) -> str:
+    """Best-effort text from bytes in no known charset: UTF-8; then `hints`, charsets the same
+    message declares elsewhere (raw 8-bit headers are mostly in the body's charset); then, for
+    text a detector can judge, charset-normalizer; else Windows-1252."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    if len(data) <= 200_000:
+    for charset in hints:
+        codec = codec_for(charset)
+        if codec is not None and codec not in ("ascii", "utf-8"):
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError:
+                continue
+    if _judgeable(data):
         from charset_normalizer import from_bytes  # slow to import; rarely needed
 
         best = from_bytes(data).best()
         if best is not None:
             return str(best)
     return data.decode("cp1252", errors="replace")
+
+
+def _judgeable(data: bytes) -> bool:
+    """Whether a detector's guess is worth more than Windows-1252. Not for short text whose
+    8-bit bytes all stand alone ("J<FC>rgen M<FC>ller" in Latin-1, which charset-normalizer
+    reads as Urdu's cp1006): that is a Western single-byte charset. Runs of 8-bit bytes (the
+    multibyte charsets of East Asia, Cyrillic words) go to the detector, as does long text."""
+    if len(data) > 200_000:
+        return False
+    return len(data) >= _SHORT or _HIGH_RUN.search(data) is not None
 
 
 def decode_bytes(data: bytes, charset: str | None) -> tuple[str, str | None]:
@@ -66,38 +88,47 @@ def _wrong(charset: str | None) -> str:
     return f"text does not match its declared charset {str(charset)[:40]!r}: guessed"
 
 
-def unescape_8bit(value: str) -> str:
+def unescape_8bit(value: str, hints: Sequence[str] = ()) -> str:
     """Header text from compat32 carries raw 8-bit bytes as surrogates; decode them for real."""
-    if value.isascii():
-        return value
-    try:
-        raw = value.encode("ascii", "surrogateescape")
-    except UnicodeEncodeError:
-        return value
-    return guess(raw)
+    raw = None if value.isascii() else _raw_bytes(value)
+    return value if raw is None else guess(raw, hints)
 
 
-def header_text(value: str | None) -> str:
-    """A header value as display text: 8-bit bytes decoded, RFC 2047 words decoded, unfolded."""
+def header_text(value: str | None, hints: Sequence[str] = ()) -> str:
+    """A header value as display text: 8-bit bytes decoded, RFC 2047 words decoded, unfolded.
+    `hints`: charsets declared elsewhere in the message, for raw 8-bit bytes (see `guess`)."""
     if not value:
         return ""
-    text = _FOLD.sub(" ", unescape_8bit(value))
-    if "=?" in text:
-        text = _decode_words(text)
+    text = _FOLD.sub(" ", value)
+    text = _decode_words(text, hints) if "=?" in text else unescape_8bit(text, hints)
     return _CONTROLS.sub("", text).strip()
 
 
-def _decode_words(text: str) -> str:
+def _decode_words(text: str, hints: Sequence[str]) -> str:
+    """RFC 2047 words decoded with their own charsets, also when raw 8-bit bytes sit inside
+    them (`=?iso-8859-1?Q?Fr<F6>sche?=`, <F6> a raw byte): each byte goes to its decoder."""
+    raw = _raw_bytes(text)
     try:
-        chunks = email.header.decode_header(text)
+        chunks = email.header.decode_header(text if raw is None else raw.decode("latin-1"))
     except Exception:  # noqa: BLE001 - HeaderParseError, binascii errors: show it undecoded
-        return text
+        return unescape_8bit(text, hints)
     out = []
     for chunk, charset in chunks:
-        if isinstance(chunk, str):
-            out.append(chunk)
-        elif charset is None:
+        if isinstance(chunk, str):  # no encoded word after all
+            out.append(unescape_8bit(text, hints))
+        elif charset is not None:
+            out.append(decode_bytes(chunk, str(charset))[0])
+        elif raw is None:  # text already decoded: decode_header escaped what it could not take
             out.append(chunk.decode("raw-unicode-escape", errors="replace"))
         else:
-            out.append(decode_bytes(chunk, str(charset))[0])
+            out.append(guess(chunk, hints))
     return "".join(out)
+
+
+def _raw_bytes(text: str) -> bytes | None:
+    """The bytes of header text read as ASCII with 8-bit bytes as surrogates; None for text
+    that holds other non-ASCII characters (already decoded)."""
+    try:
+        return text.encode("ascii", "surrogateescape")
+    except UnicodeEncodeError:
+        return None

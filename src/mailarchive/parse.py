@@ -9,15 +9,20 @@ import re
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from email.message import Message
 from email.parser import BytesParser  # its default policy is compat32 (the fast one)
+from functools import cache
+from typing import TYPE_CHECKING
 
 from mailarchive import fastparse, msgid
 from mailarchive.decode import decode_bytes, header_text, unescape_8bit
 from mailarchive.model import ParsedMessage, Part
+
+if TYPE_CHECKING:
+    from email.policy import Policy
 
 RASTER_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp"})
 _TEXT_INLINE = frozenset({"text/plain", "text/x-patch", "text/x-diff", "text/x-log", "text/html"})
@@ -31,6 +36,7 @@ _MAILBOX = re.compile(
     rf"[ \t]*(?:(?:({_WORD}(?:[ \t]+{_WORD})*)[ \t]*|\"([^\"\\]*)\"[ \t]*)?<({_ADDR})>"
     rf"|({_ADDR})[ \t]+\(([^()\\]*)\)|({_ADDR}))[ \t]*\Z")
 _BOUNDARY = re.compile(rb"boundary[ \t]*=", re.I)
+_SHOWN_HEADERS = ("subject", "from", "to", "cc")
 _QUOTING = re.compile(r'["\\*<]')  # what get_params would unquote or decode in a Content-Type
 _NESTING_MARKS = re.compile(
     rb'boundary[ \t]*=[ \t]*(?:"([^"\r\n]*)"|([^\s;"]+))|^--([^\r\n]*?)[ \t]*\r?$', re.I | re.M)
@@ -279,7 +285,8 @@ def parse(
     date, offset, source = _date(message, headers, envelope, time.time() if now is None else now)
     if source != "date":
         defects.append(f"no usable Date header: date taken from {source}")
-    name, addr = _first_address(headers.get("from"))
+    hints = _declared_charsets(message, headers)
+    name, addr = _first_address(headers.get("from"), hints)
     parts = _parts(message, limits, defects)
     defects.extend(_defect_text(d) for d in message.defects)
     return ParsedMessage(
@@ -287,11 +294,11 @@ def parse(
         synthetic_id=msgid.normalize(ids["message-id"]) is None,
         in_reply_to=msgid.in_reply_to(ids["in-reply-to"]),
         references=msgid.references(ids["references"]),
-        subject=header_text(headers.get("subject")),
+        subject=header_text(headers.get("subject"), hints),
         from_name=name,
         from_addr=addr,
-        to=header_text(headers.get("to")),
-        cc=header_text(headers.get("cc")),
+        to=header_text(headers.get("to"), hints),
+        cc=header_text(headers.get("cc"), hints),
         date=date,
         tz_offset=offset,
         date_source=source,
@@ -308,18 +315,30 @@ def _headers(message: Message) -> dict[str, str]:
     return found
 
 
-def _first_address(value: str | None) -> tuple[str, str]:
-    """The display name and address of the first mailbox in a From header."""
+def _declared_charsets(message: Message, headers: dict[str, str]) -> list[str]:
+    """The charsets the message's parts declare, for raw 8-bit bytes in its shown headers
+    (looked up only when there are any)."""
+    if all((headers.get(name) or "").isascii() for name in _SHOWN_HEADERS):
+        return []
+    try:
+        return [c for c in dict.fromkeys(message.get_charsets()) if c]
+    except Exception:  # noqa: BLE001 - a hint is worth no failure
+        return []
+
+
+def _first_address(value: str | None, hints: Sequence[str] = ()) -> tuple[str, str]:
+    """The display name and address of the first mailbox in a From header (8-bit bytes kept as
+    surrogates until the name is decoded, so that RFC 2047 words holding them decode whole)."""
     if not value:
         return "", ""
-    text = unescape_8bit(value).replace("\n", " ")
+    text = value.replace("\n", " ")
     try:
         name, addr = simple_mailbox(text) or email.utils.parseaddr(text)
     except (ValueError, IndexError, TypeError):
         name, addr = value, ""
-    name, addr = header_text(name), header_text(addr)
+    name, addr = header_text(name, hints), header_text(addr, hints)
     if not name and not addr:
-        return header_text(value), ""
+        return header_text(value, hints), ""
     return name or addr.split("@")[0], addr
 
 
@@ -413,7 +432,8 @@ def describe(leaf: Leaf, limits: Limits, defects: list[str]) -> Part | None:
     ctype = part.get_content_type()
     params = _type_params(part)
     disposition = str(part.get("content-disposition", ""))
-    filename = _filename(part) if disposition or "name" in params else None
+    filename = (_filename(part, [params["charset"]] if "charset" in params else [])
+                if disposition or "name" in params else None)
     is_text = is_inline_text(ctype, disposition)
     if is_text and leaf.hidden:
         return None
@@ -483,14 +503,42 @@ def payload_bytes(part: Message) -> bytes:
     return b""
 
 
-def _filename(part: Message) -> str | None:
+def _filename(part: Message, hints: Sequence[str]) -> str | None:
+    """The part's file name, decoded (RFC 2231 or 2047, or raw 8-bit bytes: see `guess`)."""
     try:
-        name = part.get_filename()
+        name = _raw_fields(part).get_filename()
     except Exception:  # noqa: BLE001
         return None
     if name is None:
         return None
-    return header_text(str(name)) or None
+    return header_text(str(name), hints) or None
+
+
+@cache
+def _as_stored() -> Policy:
+    """compat32 that hands header values back as stored, 8-bit bytes as surrogates, where
+    compat32 itself wraps them in a Header whose text has U+FFFD for each byte. (email.policy
+    is imported here: it costs milliseconds at start-up, and few messages need this.)"""
+    from email.policy import Compat32
+
+    class AsStored(Compat32):
+        def header_fetch_parse(self, name: str, value: str) -> str:
+            return value
+
+    return AsStored()
+
+
+def _raw_fields(part: Message) -> Message:
+    """`part`, or (when its content fields hold 8-bit bytes) a message of those fields alone
+    that reads them as stored."""
+    fields = [(name, value) for name, value in part.raw_items()
+              if name.lower() in ("content-type", "content-disposition")]
+    if all(isinstance(value, str) and value.isascii() for _, value in fields):
+        return part
+    holder = Message(policy=_as_stored())
+    for name, value in fields:
+        holder[name] = value
+    return holder
 
 
 def _defect_text(defect: object) -> str:
