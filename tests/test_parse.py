@@ -62,6 +62,17 @@ def test_raw_8bit_headers_take_the_message_charset_else_windows_1252() -> None:
     assert parse(b"Subject: " + korean.encode("euc-kr") + b"\n\nx\n", now=NOW).subject == korean
 
 
+def test_undeclared_8bit_text_mixing_utf8_and_stray_latin1_bytes_reads_both() -> None:
+    """A patch with UTF-8 names and a Latin-1 comment (real: linux-mips); a long German
+    paragraph whose 8-bit bytes stand alone (charset-normalizer 3.5.2 read it as Shift_JIS)."""
+    mixed = parse(b"Subject: x\n\nKy\xc3\xb6sti M\xc3\xa4lkki: k\xf6nnte, I\xb4m\n", now=NOW)
+    assert mixed.body_text == "Ky\xf6sti M\xe4lkki: k\xf6nnte, I\xb4m\n"
+    german = ("Die Hasen klagten einst \xfcber ihre mi\xdfliche Lage; wir leben, sprach ein "
+              "Redner, in steter Furcht vor Menschen und Tieren. W\xe4re es nicht besser, zu "
+              "sterben? H\xe4tten wir Mut, so k\xf6nnten wir uns wehren.\n")
+    assert parse(b"Subject: x\n\n" + german.encode("latin-1"), now=NOW).body_text == german
+
+
 def test_raw_8bit_inside_an_encoded_word_takes_the_word_charset() -> None:
     p = parse(b"Subject: =?iso-8859-1?Q?Die_Hasen_und_die_Fr\xf6sche?=\n\nx\n", now=NOW)
     assert p.subject == "Die Hasen und die Fr\xf6sche"

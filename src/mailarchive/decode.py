@@ -9,8 +9,9 @@ from collections.abc import Sequence
 
 _FOLD = re.compile(r"\r?\n[ \t]+|\r(?!\n)")
 _CONTROLS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-_HIGH_RUN = re.compile(rb"[\x80-\xff]{2}")
-_SHORT = 200  # bytes: shorter text gives a detector too little to go on
+_STRAY = re.compile("[\udc80-\udcff]")  # a byte that is not UTF-8, as surrogateescape keeps it
+# a stray byte next to another or to a decoded character (CJK byte pairs can pass for UTF-8)
+_STRAY_RUN = re.compile("[\udc80-\udcff][^\x00-\x7f]|[^\x00-\x7f][\udc80-\udcff]")
 _CHARSET_ALIASES = {
     "iso-8859-8-i": "iso-8859-8",
     "ks_c_5601-1987": "euc-kr",
@@ -37,8 +38,10 @@ def codec_for(charset: str | None) -> str | None:
 
 def guess(data: bytes, hints: Sequence[str] = ()) -> str:
     """Best-effort text from bytes in no known charset: UTF-8; then `hints`, charsets the same
-    message declares elsewhere (raw 8-bit headers are mostly in the body's charset); then, for
-    text a detector can judge, charset-normalizer; else Windows-1252."""
+    message declares elsewhere (raw 8-bit headers are mostly in the body's charset); then, if
+    the bytes that are not UTF-8 each stand alone (between ASCII), UTF-8 with those in
+    Windows-1252; only runs of 8-bit bytes (East Asian multibyte charsets, Cyrillic words) go
+    to a detector."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -50,23 +53,20 @@ def guess(data: bytes, hints: Sequence[str] = ()) -> str:
                 return data.decode(codec)
             except UnicodeDecodeError:
                 continue
-    if _judgeable(data):
-        from charset_normalizer import from_bytes  # slow to import; rarely needed
+    text = data.decode("utf-8", "surrogateescape")
+    if _STRAY_RUN.search(text) is None or len(data) > 200_000:
+        return _STRAY.sub(_as_cp1252, text)
+    from charset_normalizer import from_bytes  # slow to import; rarely needed
 
-        best = from_bytes(data).best()
-        if best is not None:
-            return str(best)
-    return data.decode("cp1252", errors="replace")
+    best = from_bytes(data).best()
+    return str(best) if best is not None else _STRAY.sub(_as_cp1252, text)
 
 
-def _judgeable(data: bytes) -> bool:
-    """Whether a detector's guess is worth more than Windows-1252. Not for short text whose
-    8-bit bytes all stand alone ("J<FC>rgen M<FC>ller" in Latin-1, which charset-normalizer
-    reads as Urdu's cp1006): that is a Western single-byte charset. Runs of 8-bit bytes (the
-    multibyte charsets of East Asia, Cyrillic words) go to the detector, as does long text."""
-    if len(data) > 200_000:
-        return False
-    return len(data) >= _SHORT or _HIGH_RUN.search(data) is not None
+def _as_cp1252(stray: re.Match[str]) -> str:
+    """A byte that is not UTF-8, standing alone: in Western mail, Windows-1252 (a superset of
+    Latin-1's letters). A detector does worse: charset-normalizer read "J<FC>rgen" as Urdu's
+    cp1006 and "I<B4>m afraid" as Chinese."""
+    return bytes([ord(stray.group()) - 0xDC00]).decode("cp1252", errors="replace")
 
 
 def decode_bytes(data: bytes, charset: str | None) -> tuple[str, str | None]:
