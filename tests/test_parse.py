@@ -95,6 +95,16 @@ def test_raw_8bit_attachment_names_are_decoded_not_replaced() -> None:
     assert names == ["\u7ba1\u7406.doc", "Fr\xf6sche.txt"]
 
 
+def test_from_with_the_address_inside_an_encoded_word_or_quotes_encoded() -> None:
+    """Two shapes of From in real linux-mips mail: one encoded word around name and address,
+    and quotes that are part of the encoded words."""
+    around = parse(b"From: =?gb2312?q?=B3=C2=B9=FA=C7=BF_<hungmin@21cn.com>?=\n\nx\n", now=NOW)
+    assert (around.from_name, around.from_addr) == ("\u9648\u56fd\u5f3a", "hungmin@21cn.com")
+    quoted = parse(b"From: =?koi8-r?Q?=22?=Ann Lee=?koi8-r?Q?=22=20?= <ann@example.ru>\n\nx\n",
+                   now=NOW)
+    assert (quoted.from_name, quoted.from_addr) == ("Ann Lee", "ann@example.ru")
+
+
 def test_missing_message_id_is_synthetic_and_deterministic() -> None:
     data = msg("From: a@example.org\nDate: Mon, 06 Jan 2025 10:00:00 +0000")
     first, second = parse(data, now=NOW), parse(data, now=NOW)

@@ -331,15 +331,32 @@ def _first_address(value: str | None, hints: Sequence[str] = ()) -> tuple[str, s
     surrogates until the name is decoded, so that RFC 2047 words holding them decode whole)."""
     if not value:
         return "", ""
-    text = value.replace("\n", " ")
-    try:
-        name, addr = simple_mailbox(text) or email.utils.parseaddr(text)
-    except (ValueError, IndexError, TypeError):
-        name, addr = value, ""
+    name, addr = _mailbox(value.replace("\n", " "))
     name, addr = header_text(name, hints), header_text(addr, hints)
-    if not name and not addr:
-        return header_text(value, hints), ""
+    if "=?" in name or not (name or addr):
+        # an encoded word around the address too (`=?gb2312?q?=B3=C2_<a@b.cn>?=`): decode the
+        # whole field, then find the mailbox in it
+        whole = header_text(value, hints)
+        name, addr = _mailbox(whole)
+        if not (name or addr):
+            return whole, ""
+    name = _unquoted(name)
     return name or addr.split("@")[0], addr
+
+
+def _mailbox(text: str) -> tuple[str, str]:
+    try:
+        return simple_mailbox(text) or email.utils.parseaddr(text)
+    except (ValueError, IndexError, TypeError):
+        return text, ""
+
+
+def _unquoted(name: str) -> str:
+    """A name whose quotes were inside its encoded words (`=?koi8-r?Q?=22?=Ann=?koi8-r?Q?=22?=`)
+    without them, as a quoted name shows."""
+    if len(name) > 1 and name[0] == name[-1] == '"':
+        return name[1:-1].strip()
+    return name
 
 
 def simple_mailbox(text: str) -> tuple[str, str] | None:
