@@ -82,6 +82,13 @@ def test_raw_8bit_inside_an_encoded_word_takes_the_word_charset() -> None:
     assert mixed.subject == "\xe9t\xe9 cr\xe8me"
 
 
+def test_a_header_cut_off_inside_its_last_encoded_word_is_decoded() -> None:
+    """Real linux-mips spam: a Subject that ends inside an encoded word with no `?=`."""
+    cut = parse(b"Subject: =?utf-8?B?w6l0w6kgw6AgUGFyaXM\n\nx\n", now=NOW)
+    assert cut.subject == "\xe9t\xe9 \xe0 Paris"
+    assert parse(b"Subject: plain =?\n\nx\n", now=NOW).subject == "plain =?"
+
+
 def test_raw_8bit_attachment_names_are_decoded_not_replaced() -> None:
     """Compat32 turns each 8-bit byte of a parameter into U+FFFD; the name is read from the
     bytes as stored instead: UTF-8 (RFC 6532) or, standing alone, Windows-1252."""

@@ -12,6 +12,7 @@ _CONTROLS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _STRAY = re.compile("[\udc80-\udcff]")  # a byte that is not UTF-8, as surrogateescape keeps it
 # a stray byte next to another or to a decoded character (CJK byte pairs can pass for UTF-8)
 _STRAY_RUN = re.compile("[\udc80-\udcff][^\x00-\x7f]|[^\x00-\x7f][\udc80-\udcff]")
+_UNENDED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\Z")
 _CHARSET_ALIASES = {
     "iso-8859-8-i": "iso-8859-8",
     "ks_c_5601-1987": "euc-kr",
@@ -100,7 +101,12 @@ def header_text(value: str | None, hints: Sequence[str] = ()) -> str:
     if not value:
         return ""
     text = _FOLD.sub(" ", value)
-    text = _decode_words(text, hints) if "=?" in text else unescape_8bit(text, hints)
+    if "=?" in text:
+        if _UNENDED_WORD.search(text):
+            text += "?="  # a header cut off inside its last encoded word: as mail clients do
+        text = _decode_words(text, hints)
+    else:
+        text = unescape_8bit(text, hints)
     return _CONTROLS.sub("", text).strip()
 
 
