@@ -409,3 +409,19 @@ def test_boundary_count_bound_agrees_with_the_pattern(data: bytes, most: int) ->
 
     pattern = re.compile(rb"boundary[ \t]*=", re.I)
     assert boundaries_over(data, most) == (len(pattern.findall(data)) > most)
+
+
+@given(st.binary(max_size=300), st.lists(st.sampled_from(
+    ["utf-8", "iso-8859-1", "gb2312", "koi8-r", "x-unknown", "us-ascii", "shift_jis"]),
+    max_size=2))
+@settings(max_examples=300, deadline=None)
+def test_any_header_bytes_give_text_a_page_can_carry(data: bytes, hints: list[str]) -> None:
+    """Whatever bytes a header holds (encoded words, cut ones, 8-bit runs) and whatever the
+    message declares, the decoded text is valid Unicode: no surrogate reaches a page or the
+    database."""
+    from mailarchive.decode import guess, header_text
+
+    charset = hints[0].encode() if hints else b"x"
+    for value in (data, b"=?" + charset + b"?q?" + data, b"=?" + charset + b"?b?" + data):
+        header_text(value.decode("ascii", "surrogateescape"), hints).encode("utf-8")
+    guess(data, hints).encode("utf-8")
