@@ -246,3 +246,18 @@ def test_no_shown_header_of_a_tricky_message_holds_replacement_characters(name: 
             shown = [p.subject, p.from_name, *(part.filename or "" for part in p.parts)]
             problems += [f"{path.name}: {text!r}" for text in shown if bad.search(text)]
     assert not problems
+
+
+def test_real_mail_with_a_sender_clock_years_off_is_filed_when_the_list_got_it() -> None:
+    """linux-mips 2000-2002 hold mail dated 1979, 2000 (in 2001's file) and 2003 (in 2000's):
+    their senders' clocks. Each year's file holds only that year's mail (and the last hours
+    of the year before), by the list server's Received time where a Date is far from it."""
+    import time
+
+    from mailarchive.parse import parse
+
+    for year in (2000, 2001, 2002):
+        path = CORPORA / "linux-mips" / f"linux-mips-{year}.mbox.xz"
+        years = {time.gmtime(parse(raw.data, raw.envelope).date).tm_year
+                 for raw in sources.read(str(path))}
+        assert years <= {year - 1, year}, (year, years)

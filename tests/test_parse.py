@@ -133,6 +133,21 @@ def test_date_fallbacks_are_flagged() -> None:
     assert (p.date, p.date_source) == (int(NOW), "import")
 
 
+def test_a_date_far_from_the_list_servers_receipt_gives_way_to_received() -> None:
+    """A sender's clock years off (real linux-mips: "Date: Tue, 30 Oct 1979" on mail the list
+    got in January 2001) does not file the message decades away; a week's delay (moderation,
+    a slow relay) keeps the sender's Date."""
+    wrong = msg("Received: from a by b; Mon, 8 Jan 2001 12:00:49 -0800\n"
+                "Date: Tue, 30 Oct 1979 04:28:38 +0100\nFrom: h@example.de")
+    p = parse(wrong, now=NOW)
+    assert (p.date, p.tz_offset, p.date_source) == (978984049, -480, "received")
+    assert any(d.startswith("its Date header is more than 30 days") for d in p.defects)
+    late = msg("Received: from a by b; Tue, 12 Mar 2013 15:27:53 +0100\n"
+               "Date: Tue, 5 Mar 2013 13:55:51 +0100\nFrom: h@example.de")
+    p = parse(late, now=NOW)
+    assert (p.date, p.date_source, p.defects) == (1362488151, "date", [])
+
+
 def test_wrong_and_unknown_charsets_fall_back() -> None:
     lying = msg("Content-Type: text/plain; charset=us-ascii", "Grüße aus Köln\n")
     assert parse(lying, now=NOW).body_text == "Grüße aus Köln\n"

@@ -24,10 +24,12 @@ from mailarchive.model import ParsedMessage, Part
 if TYPE_CHECKING:
     from email.policy import Policy
 
+SANE_SKEW = 30 * 86400  # seconds a Date may differ from the Received time of the last hop
 RASTER_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp"})
 _TEXT_INLINE = frozenset({"text/plain", "text/x-patch", "text/x-diff", "text/x-log", "text/html"})
 _ASCTIME = re.compile(r"(\w{3}) +(\d{1,2}) (\d{1,2}):(\d\d):(\d\d) (\d{4})\s*$")
 _MONTHS = {m: i for i, m in enumerate(calendar.month_abbr) if m}
+_DAY_MONTH_YEAR = re.compile(r"\b(\d{1,2})\s+([A-Z][a-z]{2})\s+(\d{4})\b")
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _ATOM = r"[^\s\"(),.:;<>@\[\]\\]+"
 _WORD = r"[^\s\"(),:;<>@\[\]\\]+"  # an atom of a display name: dots allowed
@@ -282,9 +284,9 @@ def parse(
     mid = msgid.normalize(ids["message-id"])
     if mid is None:
         mid = msgid.synthetic(digest(data))
-    date, offset, source = _date(message, headers, envelope, time.time() if now is None else now)
+    date, offset, source, why = _date(headers, envelope, time.time() if now is None else now)
     if source != "date":
-        defects.append(f"no usable Date header: date taken from {source}")
+        defects.append(f"{why}: date taken from {source}")
     hints = _declared_charsets(message, headers)
     name, addr = _first_address(headers.get("from"), hints)
     parts = _parts(message, limits, defects)
@@ -374,20 +376,36 @@ def simple_mailbox(text: str) -> tuple[str, str] | None:
     return (quoted if quoted is not None else " ".join((words or "").split())), angled
 
 
-def _date(
-    message: Message, headers: dict[str, str], envelope: str | None, now: float
-) -> tuple[int, int, str]:
-    found = _rfc2822_date(headers.get("date"), now)
-    if found:
-        return found[0], found[1], "date"
-    for received in message.get_all("received", [])[:1]:
-        found = _rfc2822_date(str(received).rpartition(";")[2], now)
-        if found:
-            return found[0], found[1], "received"
+def _date(headers: dict[str, str], envelope: str | None, now: float) -> tuple[int, int, str, str]:
+    """When the message was sent: its Date header, unless the list's server received it in
+    another month and more than SANE_SKEW away (a sender's clock years off: Pipermail, too,
+    takes the time of receipt then); else
+    the Received header, the mbox envelope or the time of import. With where it came from, and
+    why not from Date."""
+    sent = _rfc2822_date(headers.get("date"), now)
+    last_hop = headers.get("received", "").rpartition(";")[2]  # the first: the list server's
+    if sent and _same_month(sent[0], last_hop):
+        return sent[0], sent[1], "date", ""  # the common case, without parsing Received
+    received = _rfc2822_date(last_hop, now)
+    if sent and (received is None or abs(sent[0] - received[0]) <= SANE_SKEW):
+        return sent[0], sent[1], "date", ""
+    why = (f"its Date header is more than {SANE_SKEW // 86400} days from when the list's server "
+           "received it" if sent else "no usable Date header")
+    if received:
+        return received[0], received[1], "received", why
     stamp = _envelope_date(envelope, now)
     if stamp is not None:
-        return stamp, 0, "envelope"
-    return int(now), 0, "import"
+        return stamp, 0, "envelope", why
+    return int(now), 0, "import", why
+
+
+def _same_month(stamp: int, date_text: str) -> bool:
+    """Whether an RFC 2822 date (unparsed) names the month and year `stamp` falls in."""
+    found = _DAY_MONTH_YEAR.search(date_text)
+    if found is None:
+        return False
+    when = time.gmtime(stamp)
+    return int(found.group(3)) == when.tm_year and _MONTHS.get(found.group(2)) == when.tm_mon
 
 
 def _rfc2822_date(value: str | None, now: float) -> tuple[int, int] | None:

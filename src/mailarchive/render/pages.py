@@ -133,15 +133,17 @@ def message_view(mlist: ListInfo, row: MessageRow, parts: Sequence[Part], here: 
     permalink = urls.mid(row.message_id) if urls.mid_ok(row.message_id) else urls.message(
         mlist.name, row.num)
     note = DATE_NOTES.get(row.date_source)
+    taken = f": date taken from {row.date_source}"  # how parse ends the defect that says why
+    why = next((d.removesuffix(taken) for d in row.defects if d.endswith(taken)),
+               "no usable Date header")
     return MessageView(
         entry(mlist, row), filters.obfuscate(filters.clean(row.from_addr), hide),
         stamp_local(row.date, row.tz_offset),
-        f"This message has no usable Date header: its date was taken from {note}." if note
-        else None,
+        f"This message’s date was taken from {note}: {filters.clean(why)}." if note else None,
         filters.clean(row.message_id), permalink, urls.raw(mlist.name, row.num),
         body or render_body(mlist, row.num, parts, here, images),
         tuple(filters.obfuscate_text(d, hide) for d in row.defects
-              if not (note and d.startswith("no usable Date header"))))
+              if not (note and d.endswith(taken))))
 
 
 @dataclass(frozen=True)
