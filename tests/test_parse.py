@@ -112,6 +112,16 @@ def test_from_with_the_address_inside_an_encoded_word_or_quotes_encoded() -> Non
     assert (quoted.from_name, quoted.from_addr) == ("Ann Lee", "ann@example.ru")
 
 
+def test_pipermail_text_archive_senders_get_their_address_back() -> None:
+    """Pipermail's .txt archives write `From: alice at example.org (Alice Martin)`."""
+    p = parse(b"From: alice at example.org (Alice Martin)\nSubject: x\n\nx\n", now=NOW)
+    assert (p.from_name, p.from_addr) == ("Alice Martin", "alice@example.org")
+    bare = parse(b"From: bob at lists.example.co.uk\n\nx\n", now=NOW)
+    assert (bare.from_name, bare.from_addr) == ("bob", "bob@lists.example.co.uk")
+    prose = parse(b"From: Look at this (Ann)\n\nx\n", now=NOW)
+    assert prose.from_addr == "Look"  # no domain: left as parseaddr reads it
+
+
 def test_missing_message_id_is_synthetic_and_deterministic() -> None:
     data = msg("From: a@example.org\nDate: Mon, 06 Jan 2025 10:00:00 +0000")
     first, second = parse(data, now=NOW), parse(data, now=NOW)

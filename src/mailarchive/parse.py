@@ -39,6 +39,8 @@ _MAILBOX = re.compile(
     rf"|({_ADDR})[ \t]+\(([^()\\]*)\)|({_ADDR}))[ \t]*\Z")
 _BOUNDARY = re.compile(rb"boundary[ \t]*=", re.I)
 _SHOWN_HEADERS = ("subject", "from", "to", "cc")
+_PIPERMAIL_FROM = re.compile(  # `alice at example.org (Alice)`, before a comment or the end
+    r"\A\s*([^\s@<>()\"]+) at ([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)(?=\s*(?:\(|\Z))")
 _QUOTING = re.compile(r'["\\*<]')  # what get_params would unquote or decode in a Content-Type
 _NESTING_MARKS = re.compile(
     rb'boundary[ \t]*=[ \t]*(?:"([^"\r\n]*)"|([^\s;"]+))|^--([^\r\n]*?)[ \t]*\r?$', re.I | re.M)
@@ -333,7 +335,10 @@ def _first_address(value: str | None, hints: Sequence[str] = ()) -> tuple[str, s
     surrogates until the name is decoded, so that RFC 2047 words holding them decode whole)."""
     if not value:
         return "", ""
-    name, addr = _mailbox(value.replace("\n", " "))
+    text = value.replace("\n", " ")
+    if "@" not in text:  # Pipermail's text archives write `alice at example.org (Alice)`
+        text = _PIPERMAIL_FROM.sub(r"\1@\2", text, count=1)
+    name, addr = _mailbox(text)
     name, addr = header_text(name, hints), header_text(addr, hints)
     if "=?" in name or not (name or addr):
         # an encoded word around the address too (`=?gb2312?q?=B3=C2_<a@b.cn>?=`): decode the
