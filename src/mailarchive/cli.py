@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from mailarchive.model import RawMessage
     from mailarchive.pagestore import Filled
     from mailarchive.parse import Limits
+    from mailarchive.refresh import Summary as Refreshed
 
 # Subcommands import what they need themselves: adding one message must not pay for the
 # renderer, the search service or the parser pool (process start-up is most of its time).
@@ -358,6 +359,37 @@ def _render_with_bar(folder: str, wanted: list[str] | None) -> Filled:
                   TimeElapsedColumn(), transient=True) as bar:
         task = bar.add_task("render", total=pagestore.count(folder, wanted))
         return pagestore.fill(folder, wanted, progress=lambda n: bar.advance(task, n))
+
+
+@main.command("refresh")
+@click.option("--jobs", type=int, default=0, help="Parser processes (default: one per core).")
+@archive_option
+def refresh_cmd(jobs: int, archive: str | None) -> None:
+    """Read every stored message again with this version's parser (after an upgrade)."""
+    from mailarchive import refresh
+
+    store = open_store(archive)
+    workers = jobs or os.cpu_count() or 1
+    with store.bulk_indexing():
+        if sys.stderr.isatty():
+            summary = _refresh_with_bar(store, workers)
+        else:
+            summary = refresh.refresh(store, workers, settings().limits)
+    store.checkpoint()
+    click.echo(f"{store.folder}: {summary.line()}")
+
+
+def _refresh_with_bar(store: Store, workers: int) -> Refreshed:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from mailarchive import refresh
+
+    total = sum(int(store.stats(mlist)["messages"] or 0) for mlist in store.lists())
+    with Progress(TextColumn("reading messages again"), BarColumn(), TextColumn("{task.completed}"),
+                  TimeElapsedColumn(), transient=True) as bar:
+        task = bar.add_task("refresh", total=total)
+        return refresh.refresh(store, workers, settings().limits,
+                               lambda n: bar.advance(task, n))
 
 
 @main.command("export")

@@ -128,6 +128,10 @@ COLUMNS = ("id, list_id, num, message_id, synthetic_id, in_reply_to, refs, subje
             "envelope")
 
 
+_DESCRIBED = ("subject, subject_norm, from_name, from_addr, date, tz_offset, date_source, month, "
+              "attachments, defects")  # what `redescribe` makes again from the bytes
+
+
 def to_row(r: Sequence[Any]) -> MessageRow:
     refs, defects = r[6] or "", r[17] or ""
     return MessageRow(
@@ -378,9 +382,30 @@ class Store:
              item.size, item.defects, item.envelope))
         rowid = self.db.last_insert_rowid()
         self.db.execute("INSERT INTO raw (id, data) VALUES (?, ?)", (rowid, item.packed))
-        self.db.execute("INSERT INTO fts (rowid, subject, sender, recipients, body, quoted, "
-                        "filenames) VALUES (?,?,?,?,?,?,?)", (rowid, *item.columns))
+        self.index(rowid, item.columns)
         return int(num)
+
+    def index(self, rowid: int, columns: Sequence[str]) -> None:
+        """Add a stored message's search entry (its columns, as `Record.columns` has them)."""
+        self.db.execute("INSERT INTO fts (rowid, subject, sender, recipients, body, quoted, "
+                        "filenames) VALUES (?,?,?,?,?,?,?)", (rowid, *columns))
+
+    def clear_index(self) -> None:
+        """Empty the search index (of every list: in one batch with `index` for every message)."""
+        self.db.execute("INSERT INTO fts(fts) VALUES ('delete-all')")
+
+    def redescribe(self, rowid: int, item: Record) -> bool:
+        """Replace what was derived from a stored message's bytes (not its number, ids or
+        thread) by `item`'s; whether anything changed."""
+        values = (item.subject, item.subject_norm, item.from_name, item.from_addr, item.date,
+                  item.tz_offset, item.date_source, item.month, item.attachments, item.defects)
+        old = self.db.execute(f"SELECT {_DESCRIBED} FROM messages WHERE id = ?",
+                              (rowid,)).fetchone()
+        if old is not None and tuple(old) == values:
+            return False
+        self.db.execute(f"UPDATE messages SET ({_DESCRIBED}) = ({','.join('?' * len(values))}) "
+                        "WHERE id = ?", (*values, rowid))
+        return True
 
     def _allocate(self, mlist: ListInfo) -> int:
         """The next message number of a list (written back when the batch commits)."""
@@ -477,6 +502,12 @@ class Store:
                                (mlist.id,))
         for row in rows:
             yield to_row(row)
+
+    def kept(self, mlist: ListInfo) -> list[MessageRow]:
+        """A list's messages that still have their bytes (not removed), by number."""
+        rows = self.db.execute(f"SELECT {COLUMNS} FROM messages WHERE list_id = ? AND removed "
+                               "IS NULL ORDER BY num", (mlist.id,))
+        return [to_row(row) for row in rows]
 
     def iter_raw(self, mlist: ListInfo) -> Iterator[tuple[MessageRow, bytes]]:
         """Every message of a list in number order with its original bytes (bounded memory)."""
