@@ -286,3 +286,45 @@ def test_deep_html_is_cut_before_the_sanitizer_parses_it(markup: str) -> None:
         depth += -1 if tag.group(1) else 1
         widest = max(widest, depth)
     assert widest <= MAX_NESTING
+
+
+def _with_attachment(ctype: str, name: str, content: bytes, cte: str = "8bit") -> bytes:
+    return (b"MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\n"
+            b"Content-Type: text/plain\n\nSee the patch.\n--b\nContent-Type: " + ctype.encode()
+            + b'\nContent-Disposition: attachment; filename="' + name.encode() + b'"\n'
+            b"Content-Transfer-Encoding: " + cte.encode() + b"\n\n" + content + b"\n--b--\n")
+
+
+PATCH = (b"Fix the build.\n\ndiff --git a/x.c b/x.c\n--- a/x.c\n+++ b/x.c\n@@ -1 +1 @@\n"
+         b"-int a = 1; /* <script>alert(1)</script> */\n+int a = 2;\n")
+
+
+@pytest.mark.parametrize("ctype,name", [("text/x-patch", "fix.patch"),
+                                        ("application/octet-stream", "fix.diff"),
+                                        ("text/plain", "fix.txt")])
+def test_attached_patches_and_text_files_are_shown_below_the_body(ctype: str, name: str) -> None:
+    """As mail clients show them (real linux-mips: 650 text attachments, most of them patches):
+    escaped, set apart as a patch, and still offered for download."""
+    body = render_body(LIST, 1, parts_of(_with_attachment(ctype, name, PATCH)), "test/msg1.html")
+    shown = str(body.html)
+    assert f'<details class="attached" open><summary><bdi>{name}</bdi>' in shown
+    removed = '<span class="dd">-int a = 1; /* &lt;script&gt;alert(1)&lt;/script&gt; */</span>'
+    assert removed in shown
+    assert "<script" not in shown and [a.name for a in body.attachments] == [name]
+
+
+def test_big_binary_or_unreadable_attachments_are_only_listed() -> None:
+    for ctype, name, content in [("text/plain", "big.log", b"line\n" * 60_000),
+                                 ("text/plain", "nul.txt", b"a\0b"),
+                                 ("application/octet-stream", "blob.bin", b"text"),
+                                 ("text/html", "page.html", b"<p>hi</p>")]:
+        body = render_body(LIST, 1, parts_of(_with_attachment(ctype, name, content)),
+                           "test/msg1.html")
+        assert "attached" not in str(body.html) and len(body.attachments) == 1, name
+
+
+def test_long_attached_text_starts_folded() -> None:
+    long = b"".join(b"line %d\n" % i for i in range(300))
+    shown = str(render_body(LIST, 1, parts_of(_with_attachment("text/x-log", "boot.log", long)),
+                            "test/msg1.html").html)
+    assert '<details class="attached"><summary>' in shown and "line 299" in shown

@@ -26,6 +26,11 @@ if TYPE_CHECKING:
 
 SANE_SKEW = 30 * 86400  # seconds a Date may differ from the Received time of the last hop
 RASTER_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp"})
+READABLE_ATTACHMENTS = frozenset({
+    "text/plain", "text/x-patch", "text/x-diff", "text/x-log", "text/x-csrc", "text/x-chdr",
+    "text/x-c", "text/x-c++src", "text/x-asm", "text/x-makefile", "text/x-python", "text/x-sh",
+    "text/x-shellscript", "text/x-perl"})
+SHOWN_ATTACHMENT_BYTES = 256 * 1024  # an attached text file shown below the body, at most
 _TEXT_INLINE = frozenset({"text/plain", "text/x-patch", "text/x-diff", "text/x-log", "text/html"})
 _ASCTIME = re.compile(r"(\w{3}) +(\d{1,2}) (\d{1,2}):(\d\d):(\d\d) (\d{4})\s*$")
 _MONTHS = {m: i for i, m in enumerate(calendar.month_abbr) if m}
@@ -481,7 +486,8 @@ def describe(leaf: Leaf, limits: Limits, defects: list[str]) -> Part | None:
     if not is_text:
         content_id = msgid.normalize(str(part.get("content-id", "")))
         return Part("attachment", ctype, leaf.index, filename=filename, size=len(payload),
-                    inline_image=ctype in RASTER_IMAGES, content_id=content_id)
+                    inline_image=ctype in RASTER_IMAGES, content_id=content_id,
+                    text=_readable(ctype, filename, params.get("charset"), payload))
     text, note = decode_bytes(payload, params.get("charset"))
     if note:
         defects.append(note)
@@ -492,6 +498,18 @@ def describe(leaf: Leaf, limits: Limits, defects: list[str]) -> Part | None:
     return Part(kind, ctype, leaf.index, text=text, filename=filename, size=len(payload),
                 flowed=params.get("format", "").lower() == "flowed",
                 delsp=params.get("delsp", "").lower() == "yes")
+
+
+def _readable(ctype: str, filename: str | None, charset: str | None, payload: bytes) -> str:
+    """The text of an attached patch, log or source file, for showing below the body (as
+    mail clients show text attachments); "" for anything else, or too big to show."""
+    named = (filename or "").lower().endswith((".patch", ".diff"))
+    if not (ctype in READABLE_ATTACHMENTS or (ctype == "application/octet-stream" and named)):
+        return ""
+    if len(payload) > SHOWN_ATTACHMENT_BYTES or b"\0" in payload:
+        return ""
+    text, _ = decode_bytes(payload, charset)
+    return text
 
 
 def _type_params(part: Message) -> dict[str, str]:

@@ -20,6 +20,7 @@ from mailarchive.render import filters, urls
 from mailarchive.render.sanitize import sanitize
 from mailarchive.store import ListInfo
 
+OPEN_ATTACHED_LINES = 200  # attached text files up to this long are shown unfolded
 
 @dataclass(frozen=True)
 class Attachment:
@@ -104,10 +105,21 @@ def render_body(mlist: ListInfo, num: int, parts: Sequence[Part], here: str,
             cleaned = sanitize(part.text, images, cids, hide)
             blocked += cleaned.blocked_images
             html.append(Markup('<div class="html">{}</div>').format(cleaned.html))
+    html.extend(_attached_html(p, a, hide) for p, a in files if p.text)
     shown = Markup("").join(html)
     inline = [a for p, a in files if p.inline_image
               and not (p.content_id and urls.relative(here, a.target) in shown)]
     return Body(shown, [a for _, a in files], inline, blocked)
+
+
+def _attached_html(part: Part, file: Attachment, hide: bool) -> Markup:
+    """An attached text file (a patch, a log) shown below the body, folded when long; it is
+    also in the list of attachments, for download."""
+    opened = Markup(" open") if part.text.count("\n") < OPEN_ATTACHED_LINES else Markup("")
+    return Markup('<details class="attached"{}><summary><bdi>{}</bdi> <span class="by">'
+                  '(attached: {}, {})</span></summary>{}</details>').format(
+        opened, file.name, file.content_type, file.size,
+        filters.body_html(part.text, hide=hide))
 
 
 def parts_and_payloads(data: bytes) -> tuple[list[Part], dict[int, bytes]]:
