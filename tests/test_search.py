@@ -494,3 +494,15 @@ def test_a_snippet_is_the_same_whether_or_not_the_own_text_is_tested_first(
         body = body.replace("\n", "<br>\n")
     data = (f"Subject: s\nContent-Type: {content_type}; charset=utf-8\n\n{body}").encode()
     assert service._snippet(data, words, hide) == _snippet_reference(data, words, hide)
+
+
+def test_the_text_of_a_part_whose_rfc2231_charset_holds_nul_bytes_is_read() -> None:
+    # found by fuzz/fuzz_message.py: the snippet's own reading of the text parts asked the
+    # stdlib for the charset, whose codec lookup raised ValueError (a search page would fail)
+    from mailarchive.search.text import text_parts
+
+    data = (b"From: a@example.org\nSubject: x\nMIME-Version: 1.0\n"
+            b'Content-Type: multipart/mixed; boundary="r"\n\n--r\n'
+            b"Content-Type: text/plain; charset*=ansi-x3\x00\x00.4-1968''us-ascii\n\n"
+            b"the mail\n--r--\n")
+    assert text_parts(data) == [("text", "the mail")]

@@ -330,7 +330,7 @@ def _declared_charsets(message: Message, headers: dict[str, str]) -> list[str]:
     if all((headers.get(name) or "").isascii() for name in _SHOWN_HEADERS):
         return []
     try:
-        return [c for c in dict.fromkeys(message.get_charsets()) if c]
+        return [c for c in dict.fromkeys(content_charset(p) for p in message.walk()) if c]
     except Exception:  # noqa: BLE001 - a hint is worth no failure
         return []
 
@@ -510,6 +510,12 @@ def _readable(ctype: str, filename: str | None, charset: str | None, payload: by
         return ""
     text, _ = decode_bytes(payload, charset)
     return text
+
+
+def content_charset(part: Message) -> str | None:
+    """The charset a part's Content-Type names, as `describe` reads it (never raising: the
+    stdlib's get_content_charset raises ValueError on an RFC 2231 charset with a NUL in it)."""
+    return _type_params(part).get("charset")
 
 
 def _type_params(part: Message) -> dict[str, str]:

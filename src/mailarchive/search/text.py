@@ -14,6 +14,7 @@ from mailarchive.model import ParsedMessage
 from mailarchive.parse import (
     DEFAULT_LIMITS,
     Leaf,
+    content_charset,
     is_inline_text,
     message_from_bytes,
     payload_bytes,
@@ -188,7 +189,7 @@ def _leaf_text(leaf: Leaf) -> tuple[str, str] | None:
     ctype = part.get_content_type()
     if leaf.hidden or not is_inline_text(ctype, str(part.get("content-disposition", ""))):
         return None
-    text = _decoded(payload_bytes(part), part.get_content_charset())
+    text = _decoded(payload_bytes(part), content_charset(part))
     return ("html" if ctype == "text/html" else "text"), text[:DEFAULT_LIMITS.max_text_chars]
 
 
