@@ -170,3 +170,14 @@ def test_a_worker_keeps_one_copy_of_the_dictionary_its_jobs_bring() -> None:
     assert ingest._one_copy(None) is None
     assert ingest._one_copy(other) is other  # a new dictionary replaces the old
     assert ingest._one_copy(first) is first
+
+
+def test_series_that_name_the_id_y_stay_apart(tmp_path: Path) -> None:
+    """`In-Reply-To: <y>` (an answer typed at git send-email's prompt) on two unrelated patch
+    series must not join them through a missing message "y"."""
+    store = Store(tmp_path / "a")
+    mlist = store.ensure_list("l")
+    first = mail("1@x", "[PATCH] one", "<y>", day=1)
+    second = mail("2@x", "[PATCH] two", "<y>", day=2)
+    ingest(store, mlist, raws(first, second))
+    assert threads(store, "l") == {frozenset({"1@x"}), frozenset({"2@x"})}

@@ -51,3 +51,11 @@ def test_ids_equal_one_substitution_per_id(value: str) -> None:
     space = re.compile(r"\s+")
     expected = [i for i in (space.sub("", m.group(1)) for m in angled.finditer(value)) if i]
     assert msgid._ids(value) == expected
+
+
+def test_one_character_ids_name_no_parent() -> None:
+    """git send-email asks for an In-Reply-To id and people typed `y` or `n` (real linux-mips,
+    2008-2013): `<y>` would join every such series into one thread, as notmuch does not."""
+    assert msgid.in_reply_to("<y>") is None and msgid.references("<n>") == []
+    assert msgid.references("<y> <a@b> <xy>") == ["a@b"]
+    assert msgid.in_reply_to("<a@b> <n>") == "a@b"

@@ -8,6 +8,7 @@ _ANGLED = re.compile(r"<([^<>]{1,995})>")
 _SPACE = re.compile(r"\s+")
 _BARE = re.compile(r"[^<>\s,;\"]+@[^<>\s,;\"]+\Z")
 MAX_REFERENCES = 200
+SHORTEST_PARENT = 3  # "a@b": `<y>` and `<n>` are answers typed at git send-email's prompt
 SYNTHETIC_DOMAIN = "synthetic.mailarchive.invalid"
 
 
@@ -35,7 +36,7 @@ def in_reply_to(value: str | None) -> str | None:
     'Message from Name <address> of DATE <id>'; free text without brackets names nothing."""
     if not value:
         return None
-    ids = _ids(value)
+    ids = [i for i in _ids(value) if len(i) >= SHORTEST_PARENT]
     if ids:
         return ids[-1]
     bare = value.strip()
@@ -48,6 +49,8 @@ def references(value: str | None, limit: int = MAX_REFERENCES) -> list[str]:
         return []
     seen: dict[str, None] = {}
     for ref in _ids(value):
+        if len(ref) < SHORTEST_PARENT:
+            continue  # not an id; and it would join every series that names it
         seen.pop(ref, None)
         seen[ref] = None
     return list(seen)[-limit:]
