@@ -122,6 +122,13 @@ def test_pipermail_text_archive_senders_get_their_address_back() -> None:
     assert prose.from_addr == "Look"  # no domain: left as parseaddr reads it
 
 
+def test_a_name_that_is_the_address_shows_as_its_local_part() -> None:
+    """`"gregkh@linuxfoundation.org" <gregkh@linuxfoundation.org>` (real linux-mips) is a
+    sender without a name, shown like a bare address."""
+    same = parse(b'From: "Greg@Example.org" <greg@example.org>\n\nx\n', now=NOW)
+    assert (same.from_name, same.from_addr) == ("greg", "greg@example.org")
+
+
 def test_missing_message_id_is_synthetic_and_deterministic() -> None:
     data = msg("From: a@example.org\nDate: Mon, 06 Jan 2025 10:00:00 +0000")
     first, second = parse(data, now=NOW), parse(data, now=NOW)

@@ -353,6 +353,8 @@ def _first_address(value: str | None, hints: Sequence[str] = ()) -> tuple[str, s
         if not (name or addr):
             return whole, ""
     name = _unquoted(name)
+    if name.lower() == addr.lower():  # `"a@b.org" <a@b.org>`: a name that is the address
+        name = ""
     return name or addr.split("@")[0], addr
 
 
