@@ -20,6 +20,12 @@ def _ids(value: str) -> list[str]:
     return [i for i in (_SPACE.sub("", i) for i in found) if i]
 
 
+def _parents(value: str) -> list[str]:
+    """The bracketed ids a reply names, without those too short to be one (`<y>` would join
+    every series that names it)."""
+    return [i for i in _ids(value) if len(i) >= SHORTEST_PARENT]
+
+
 def normalize(value: str | None) -> str | None:
     """The bracket-less Message-ID in a Message-ID header, or None when there is none."""
     if not value:
@@ -36,7 +42,7 @@ def in_reply_to(value: str | None) -> str | None:
     'Message from Name <address> of DATE <id>'; free text without brackets names nothing."""
     if not value:
         return None
-    ids = [i for i in _ids(value) if len(i) >= SHORTEST_PARENT]
+    ids = _parents(value)
     if ids:
         return ids[-1]
     bare = value.strip()
@@ -48,9 +54,7 @@ def references(value: str | None, limit: int = MAX_REFERENCES) -> list[str]:
     if not value:
         return []
     seen: dict[str, None] = {}
-    for ref in _ids(value):
-        if len(ref) < SHORTEST_PARENT:
-            continue  # not an id; and it would join every series that names it
+    for ref in _parents(value):
         seen.pop(ref, None)
         seen[ref] = None
     return list(seen)[-limit:]

@@ -391,9 +391,8 @@ def simple_mailbox(text: str) -> tuple[str, str] | None:
 def _date(headers: dict[str, str], envelope: str | None, now: float) -> tuple[int, int, str, str]:
     """When the message was sent: its Date header, unless the list's server received it in
     another month and more than SANE_SKEW away (a sender's clock years off: Pipermail, too,
-    takes the time of receipt then); else
-    the Received header, the mbox envelope or the time of import. With where it came from, and
-    why not from Date."""
+    takes the time of receipt then); else the Received header, the mbox envelope or the time
+    of import. With where it came from, and why not from Date."""
     sent = _rfc2822_date(headers.get("date"), now)
     last_hop = headers.get("received", "").rpartition(";")[2]  # the first: the list server's
     if sent and _same_month(sent[0], last_hop):

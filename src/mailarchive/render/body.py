@@ -22,6 +22,7 @@ from mailarchive.store import ListInfo
 
 OPEN_ATTACHED_LINES = 200  # attached text files up to this long are shown unfolded
 
+
 @dataclass(frozen=True)
 class Attachment:
     target: str
