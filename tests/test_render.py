@@ -328,3 +328,15 @@ def test_long_attached_text_starts_folded() -> None:
     shown = str(render_body(LIST, 1, parts_of(_with_attachment("text/x-log", "boot.log", long)),
                             "test/msg1.html").html)
     assert '<details class="attached"><summary>' in shown and "line 299" in shown
+
+
+def test_a_message_in_text_enriched_alone_shows_its_text() -> None:
+    """Eudora and Apple Mail sent text/enriched with no plain alternative (two in linux-mips):
+    its words are shown, its commands are not, and nothing is taken for an attachment."""
+    message = (b"From: a@example.org\nSubject: unsubscribe\nMIME-Version: 1.0\n"
+               b"Content-Type: text/enriched; charset=us-ascii\n\nunsubscribe\n\nSenior Editor\n\n"
+               b"<color><param>0000,0000,ffff</param>Network</color> World <<3\n")
+    body = render_body(LIST, 1, parts_of(message), "test/msg1.html")
+    shown = str(body.html)
+    assert "Network" in shown and "World &lt;3" in shown and "Senior Editor" in shown
+    assert "color" not in shown and "0000" not in shown and body.attachments == []

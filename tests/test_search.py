@@ -506,3 +506,15 @@ def test_the_text_of_a_part_whose_rfc2231_charset_holds_nul_bytes_is_read() -> N
             b"Content-Type: text/plain; charset*=ansi-x3\x00\x00.4-1968''us-ascii\n\n"
             b"the mail\n--r--\n")
     assert text_parts(data) == [("text", "the mail")]
+
+
+def test_text_enriched_is_found_by_its_words_not_by_its_commands(tmp_path: Path) -> None:
+    from mailarchive.search.text import text_parts
+
+    data = (b"From: a@example.org\nSubject: unsubscribe\nMessage-ID: <e1@example.org>\n"
+            b"MIME-Version: 1.0\nContent-Type: text/enriched\n\n"
+            b"<color><param>0000,0000,ffff</param>Network</color>\nWorld\n")
+    assert text_parts(data) == [("text", "Network World")]
+    store = Store(tmp_path / "archive")
+    ingest(store, store.ensure_list("l"), [RawMessage(data, "e")])
+    assert found(store, "network world") == {"e1"} and found(store, "ffff OR color") == set()

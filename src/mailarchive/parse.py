@@ -17,7 +17,7 @@ from email.parser import BytesParser  # its default policy is compat32 (the fast
 from functools import cache
 from typing import TYPE_CHECKING
 
-from mailarchive import fastparse, msgid
+from mailarchive import enriched, fastparse, msgid
 from mailarchive.decode import decode_bytes, header_text, unescape_8bit
 from mailarchive.model import ParsedMessage, Part
 
@@ -31,7 +31,8 @@ READABLE_ATTACHMENTS = frozenset({
     "text/x-c", "text/x-c++src", "text/x-asm", "text/x-makefile", "text/x-python", "text/x-sh",
     "text/x-shellscript", "text/x-perl"})
 SHOWN_ATTACHMENT_BYTES = 256 * 1024  # an attached text file shown below the body, at most
-_TEXT_INLINE = frozenset({"text/plain", "text/x-patch", "text/x-diff", "text/x-log", "text/html"})
+_TEXT_INLINE = frozenset({"text/plain", "text/x-patch", "text/x-diff", "text/x-log", "text/html",
+                          "text/enriched"})
 _ASCTIME = re.compile(r"(\w{3}) +(\d{1,2}) (\d{1,2}):(\d\d):(\d\d) (\d{4})\s*$")
 _MONTHS = {m: i for i, m in enumerate(calendar.month_abbr) if m}
 _DAY_MONTH_YEAR = re.compile(r"\b(\d{1,2})\s+([A-Z][a-z]{2})\s+(\d{4})\b")
@@ -492,6 +493,8 @@ def describe(leaf: Leaf, limits: Limits, defects: list[str]) -> Part | None:
     text, note = decode_bytes(payload, params.get("charset"))
     if note:
         defects.append(note)
+    if ctype == "text/enriched":
+        text = enriched.to_plain(text)
     if len(text) > limits.max_text_chars:
         defects.append(f"a text part over {limits.max_text_chars} characters: cut for display")
         text = text[: limits.max_text_chars]

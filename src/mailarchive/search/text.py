@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
+from mailarchive import enriched
 from mailarchive.decode import codec_for
 from mailarchive.model import ParsedMessage
 from mailarchive.parse import (
@@ -190,6 +191,8 @@ def _leaf_text(leaf: Leaf) -> tuple[str, str] | None:
     if leaf.hidden or not is_inline_text(ctype, str(part.get("content-disposition", ""))):
         return None
     text = _decoded(payload_bytes(part), content_charset(part))
+    if ctype == "text/enriched":
+        text = enriched.to_plain(text)
     return ("html" if ctype == "text/html" else "text"), text[:DEFAULT_LIMITS.max_text_chars]
 
 
