@@ -214,6 +214,7 @@ class Store:
             raise StoreError(trouble(error, self.folder)) from error
         self._next_num: dict[int, int] = {}
         self._dictionaries: dict[int, bytes] = {}
+        self._dictionary: bytes | None = None
 
     def _prepare(self) -> None:
         """Set the connection up; create the schema only in a new archive, so that readers
@@ -258,9 +259,16 @@ class Store:
         return packing.unpack(blob, zdict, limit)
 
     def dictionary(self) -> bytes | None:
-        """The archive's compression dictionary, if it has trained one."""
+        """The archive's compression dictionary, if it has trained one. Read once: reading
+        its 110 KiB took a live delivery 0.1 ms. (Should two imports have trained one each,
+        either packs well, and each message names the one it was packed with.)"""
+        if self._dictionary is not None:
+            return self._dictionary
         row = self.db.execute("SELECT data FROM zdicts ORDER BY adler LIMIT 1").fetchone()
-        return bytes(row[0]) if row else None
+        found = bytes(row[0]) if row else None
+        if not self.db.in_transaction:  # committed: no rollback can take it away
+            self._dictionary = found
+        return found
 
     def save_dictionary(self, zdict: bytes) -> None:
         """Keep a dictionary under the id packed messages name it by (the `adler` column
