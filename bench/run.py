@@ -513,6 +513,7 @@ class Bench:
         # compares the full archive's export with the input files byte for byte
         copy = self.work / "ma-lmtp"
         shutil.copytree(big, copy)
+        os.sync()  # else the copy's dirty pages are written during, and by, its deliveries
         self.lmtp_add(inc, (("1k", small, self.small), ("full", copy, self.n_main)), k_max)
         shutil.rmtree(copy)
         shutil.rmtree(small)
@@ -915,7 +916,8 @@ def main() -> None:
                         help=f"comma-separated subset of {','.join(PEERS)}, or none")
     parser.add_argument("--held", type=int, default=100,
                         help="messages held out of main.mbox for the incremental tests")
-    parser.add_argument("--add-one", type=int, default=5, help="add-one repetitions (median)")
+    parser.add_argument("--add-one", type=int, default=15,
+                        help="add-one repetitions (median)")
     parser.add_argument("--wrk-seconds", type=int, default=10)
     parser.add_argument("--keep", action="store_true",
                         help="keep the archives and peer outputs in bench/out/run-<years>/ "
