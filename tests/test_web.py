@@ -380,3 +380,17 @@ def test_removed_message_is_gone(tmp_path: Path) -> None:
         assert local.get("/t/msg1.eml").status_code == 410
         assert local.get("/mid/gone@t.example").status_code == 404
     store.close()
+
+
+def test_a_list_of_one_message_has_no_empty_navigation(tmp_path: Path) -> None:
+    """Nothing before, after or around it: no "Browse" heading over nothing, no empty landmark."""
+    store = Store(tmp_path)
+    mlist = store.ensure_list("t")
+    ingest(store, mlist, [RawMessage(make("only@t.example", "Alone", 1), "t")], workers=1)
+    ingest(store, mlist, [RawMessage(make("next@t.example", "Second", 2), "t")], workers=1)
+    with TestClient(create_app(tmp_path)) as local:
+        assert "<h2>Browse</h2>" in local.get("/t/msg1.html").text
+        assert store.remove(mlist, 2, "test")
+        alone = local.get("/t/msg1.html").text
+        assert "Alone" in alone and "Browse" not in alone and 'class="around"' not in alone
+    store.close()
