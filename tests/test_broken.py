@@ -88,3 +88,20 @@ def test_duplicate_message_ids_keep_both_and_mid_finds_the_first(archive: Store)
     assert rows and len(ids) < len(rows)
     first = archive.by_message_id(rows[0].message_id)
     assert [r.num for r in first] == sorted(r.num for r in first)
+
+
+@pytest.mark.parametrize("name,shown", [
+    ("boundary-never-found", "This text is not inside any declared part."),
+    ("multipart-no-boundary", "lost"),
+    ("multipart-empty", "preamble only"),
+])
+def test_a_multipart_whose_parts_cannot_be_found_is_shown_as_text(name: str,
+                                                                   shown: str) -> None:
+    """As mail clients show it: its body as text, not an opaque download, and searchable."""
+    from mailarchive.render.body import parts_of
+    from mailarchive.search.text import text_parts
+
+    raw = (DATA / "broken" / f"{name}.eml").read_bytes()
+    parts = parts_of(raw)
+    assert [p.kind for p in parts] == ["text"] and shown in parts[0].text
+    assert [kind for kind, _ in text_parts(raw)] == ["text"]

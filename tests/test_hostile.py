@@ -456,7 +456,7 @@ def test_every_download_and_attachment_is_inert(crawled: Crawl) -> None:
             assert response.headers["content-type"] == "application/gzip"
             problems += [f"{path}: {p}" for p in download_problems(response)]
     assert not problems, problems[:20]
-    assert attachments >= 20
+    assert attachments >= 18  # broken multiparts (boundary never found) are shown as text
 
 
 def test_active_attachments_are_never_served_as_themselves(client: TestClient,

@@ -469,8 +469,11 @@ def _parts(message: Message, limits: Limits, defects: list[str]) -> list[Part]:
 
 
 def is_inline_text(ctype: str, disposition: str) -> bool:
-    """Whether a part of this type and Content-Disposition is shown (and indexed) as text."""
-    return ctype in _TEXT_INLINE and disposition.split(";")[0].strip().lower() != "attachment"
+    """Whether a part of this type and Content-Disposition is shown (and indexed) as text. A
+    multipart that is a leaf is one whose boundary never appears: its body is shown as text,
+    as mail clients show it (the parse noted the defect)."""
+    shown = ctype in _TEXT_INLINE or ctype.startswith("multipart/")
+    return shown and disposition.split(";")[0].strip().lower() != "attachment"
 
 
 def describe(leaf: Leaf, limits: Limits, defects: list[str]) -> Part | None:
