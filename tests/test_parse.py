@@ -457,3 +457,16 @@ def test_any_header_bytes_give_text_a_page_can_carry(data: bytes, hints: list[st
     for value in (data, b"=?" + charset + b"?q?" + data, b"=?" + charset + b"?b?" + data):
         header_text(value.decode("ascii", "surrogateescape"), hints).encode("utf-8")
     guess(data, hints).encode("utf-8")
+
+
+def test_an_unknown_text_subtype_is_read_as_plain_text_unless_attached() -> None:
+    """RFC 2046 4.1.4; a bounce's text/rfc822-headers, a vCard sent as an attachment."""
+    data = (b"From: a@example.org\nSubject: bounce\nMIME-Version: 1.0\n"
+            b'Content-Type: multipart/report; boundary="b"\n\n--b\nContent-Type: text/plain\n\n'
+            b"It failed.\n--b\nContent-Type: text/rfc822-headers\n\nSubject: the original\n"
+            b"--b\nContent-Type: text/x-vcard; name=a.vcf\nContent-Disposition: attachment\n\n"
+            b"BEGIN:VCARD\n--b--\n")
+    parts = parse(data).parts
+    assert [(p.kind, p.content_type) for p in parts] == [
+        ("text", "text/plain"), ("text", "text/rfc822-headers"), ("attachment", "text/x-vcard")]
+    assert "Subject: the original" in parts[1].text

@@ -31,8 +31,6 @@ READABLE_ATTACHMENTS = frozenset({
     "text/x-c", "text/x-c++src", "text/x-asm", "text/x-makefile", "text/x-python", "text/x-sh",
     "text/x-shellscript", "text/x-perl"})
 SHOWN_ATTACHMENT_BYTES = 256 * 1024  # an attached text file shown below the body, at most
-_TEXT_INLINE = frozenset({"text/plain", "text/x-patch", "text/x-diff", "text/x-log", "text/html",
-                          "text/enriched"})
 _ASCTIME = re.compile(r"(\w{3}) +(\d{1,2}) (\d{1,2}):(\d\d):(\d\d) (\d{4})\s*$")
 _MONTHS = {m: i for i, m in enumerate(calendar.month_abbr) if m}
 _DAY_MONTH_YEAR = re.compile(r"\b(\d{1,2})\s+([A-Z][a-z]{2})\s+(\d{4})\b")
@@ -469,10 +467,11 @@ def _parts(message: Message, limits: Limits, defects: list[str]) -> list[Part]:
 
 
 def is_inline_text(ctype: str, disposition: str) -> bool:
-    """Whether a part of this type and Content-Disposition is shown (and indexed) as text. A
-    multipart that is a leaf is one whose boundary never appears: its body is shown as text,
-    as mail clients show it (the parse noted the defect)."""
-    shown = ctype in _TEXT_INLINE or ctype.startswith("multipart/")
+    """Whether a part of this type and Content-Disposition is shown (and indexed) as text: any
+    text/* type not sent as an attachment (RFC 2046 4.1.4: an unknown subtype of text is read
+    as text/plain). A multipart that is a leaf is one whose boundary never appears: its body
+    is shown as text, as mail clients show it (the parse noted the defect)."""
+    shown = ctype.startswith(("text/", "multipart/"))
     return shown and disposition.split(";")[0].strip().lower() != "attachment"
 
 
