@@ -135,13 +135,14 @@ class Bench:
             log(f"writing the selection {self.label}: {total} messages, {self.held_n} held out")
             write_spans(self.main_spans, self.main)
             write_spans(self.held_spans, self.held)
-            for k, span in enumerate(self.held_spans[: self.args.add_one], 1):
-                write_spans([span], self.sel / f"held-{k}.mbox")
-                (self.sel / f"held-{k}.eml").write_bytes(message_bytes(read_span(span)))
             for n in (self.small, *MEMORY_POINTS):
                 if n < self.n_main:
                     write_spans(self.main_spans[:n], self.sel / f"head-{n}.mbox")
             stamp.write_text(key)
+        for k, span in enumerate(self.held_spans[: self.args.add_one], 1):
+            if not (self.sel / f"held-{k}.eml").exists():  # a cached selection, more asked
+                write_spans([span], self.sel / f"held-{k}.mbox")
+                (self.sel / f"held-{k}.eml").write_bytes(message_bytes(read_span(span)))
         if self.work.exists():
             log(f"removing the previous run's work folder {self.work}")
             remove_tree(self.work)
