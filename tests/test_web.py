@@ -394,3 +394,24 @@ def test_a_list_of_one_message_has_no_empty_navigation(tmp_path: Path) -> None:
         alone = local.get("/t/msg1.html").text
         assert "Alone" in alone and "Browse" not in alone and 'class="around"' not in alone
     store.close()
+
+
+def test_copies_of_a_message_link_each_other_in_one_list_and_across_lists(
+        tmp_path: Path) -> None:
+    """Two messages with one Message-ID (a resend) link each other; so do copies in two
+    lists (an archive of one list finds them in the thread, of more by Message-ID)."""
+    store = Store(tmp_path)
+    first = store.ensure_list("first")
+    ingest(store, first, [RawMessage(make("same@t.example", "Sent once", 1), "t"),
+                          RawMessage(make("other@t.example", "Between", 2), "t"),
+                          RawMessage(make("same@t.example", "Sent again", 3), "t")], workers=1)
+    with TestClient(create_app(tmp_path, cache=False)) as local:
+        page = local.get("/first/msg1.html").text
+        assert "Other copies of this message" in page and 'href="msg3.html"' in page
+        assert "Other copies" not in local.get("/first/msg2.html").text
+        second = store.ensure_list("second")
+        ingest(store, second, [RawMessage(make("same@t.example", "Sent once", 1), "t")],
+               workers=1)
+        page = local.get("/first/msg3.html").text
+        assert 'href="msg1.html"' in page and 'href="../second/msg1.html"' in page
+    store.close()

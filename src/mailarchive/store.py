@@ -141,6 +141,14 @@ def to_row(r: Sequence[Any]) -> MessageRow:
     )
 
 
+def copies_in(fields: Sequence[Sequence[Any]], message_id: str) -> list[int]:
+    """The numbers of the messages among a thread's rows (as `Store.thread_fields` gives them)
+    that have this Message-ID, in `Store.by_message_id`'s order (by id). Within a list these are
+    all its copies: threading looks a message's own id up first, so a copy joins the thread of
+    the first."""
+    return [f[2] for f in sorted((f for f in fields if f[3] == message_id), key=lambda f: f[0])]
+
+
 def month_of(stamp: int) -> str:
     t = time.gmtime(stamp)
     return f"{t.tm_year:04d}-{t.tm_mon:02d}"
@@ -357,6 +365,10 @@ class Store:
             "SELECT id, name, title, address, subject_prefix, obfuscate FROM lists WHERE name = ?",
             (name,)).fetchone()
         return ListInfo(row[0], row[1], row[2], row[3], row[4], bool(row[5])) if row else None
+
+    def single_list(self) -> bool:
+        """Whether the archive holds one list (then all copies of a message are in its list)."""
+        return bool(one(self.db, "SELECT count(*) = 1 FROM lists")[0])
 
     def lists(self) -> list[ListInfo]:
         rows = self.db.execute(

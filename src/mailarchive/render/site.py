@@ -24,7 +24,7 @@ from mailarchive.render.pages import (
     thread_order,
     thread_summary,
 )
-from mailarchive.store import ListInfo, MessageRow, Store, to_row
+from mailarchive.store import ListInfo, MessageRow, Store, copies_in, to_row
 
 RECENT_THREADS = 20
 QUICK_BYTES = 32768  # a message page renders in about a millisecond up to this size of mail...
@@ -174,8 +174,8 @@ class Site:
         row = self.row(mlist, num)
         raw = self.store.raw(row)
         around = self.store.neighbour_rows(row)
-        copies = self._copies(mlist, row)
         thread = self.store.thread_fields(mlist, row.thread)
+        copies = self._copies(mlist, row, thread)
         thread_digest = stamp(mlist, thread)
 
         def render() -> str:
@@ -188,8 +188,12 @@ class Site:
                           copies, thread_digest), render, raw,
                     len(raw) <= QUICK_BYTES and len(thread) <= QUICK_THREAD)
 
-    def _copies(self, mlist: ListInfo, row: MessageRow) -> list[tuple[str, int]]:
-        """Where the copies of a message are: (list name, number), this one included."""
+    def _copies(self, mlist: ListInfo, row: MessageRow,
+                thread: Sequence[tuple[Any, ...]]) -> list[tuple[str, int]]:
+        """Where the copies of a message are: (list name, number), this one included. In an
+        archive of one list they are in its thread (`copies_in`): no look-up by Message-ID."""
+        if self.store.single_list():
+            return [(mlist.name, num) for num in copies_in(thread, row.message_id)]
         found = self.store.by_message_id(row.message_id)
         names = ({mlist.id: mlist.name} if all(c.list_id == mlist.id for c in found)
                  else {m.id: m.name for m in self.store.lists()})
