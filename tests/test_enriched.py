@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mailarchive.enriched import to_plain
+from mailarchive.enriched import richtext_to_plain, to_plain
 
 
 def test_the_rfc_2046_example_reads_as_its_words() -> None:
@@ -46,3 +46,18 @@ PIECES = st.sampled_from(["<param>", "</param>", "<nofill>", "</nofill>", "<bold
 @given(st.lists(PIECES, max_size=40).map("".join))
 def test_any_text_converts_without_error_and_never_grows_past_its_length(text: str) -> None:
     assert len(to_plain(text)) <= len(text)
+
+
+def test_richtext_breaks_only_at_nl_and_reads_lt() -> None:
+    """RFC 1341's example: source line breaks are spaces; <nl> breaks; <lt> is `<`."""
+    text = ("This is <bold>part 4 of the outer message</bold>\n<smaller>as defined in "
+            "RFC1341</smaller><nl>\n<nl>\nIsn't it <bigger><bigger>cool?</bigger></bigger>\n")
+    assert richtext_to_plain(text) == (
+        "This is part 4 of the outer message as defined in RFC1341\n\nIsn't it cool?")
+    assert richtext_to_plain("a <lt>b> <comment>not\nshown</comment>c<np>d") == "a <b> c\n\nd"
+
+
+@given(st.lists(PIECES | st.sampled_from(["<nl>", "<lt>", "<comment>", "</comment>", "<np>"]),
+                max_size=40).map("".join))
+def test_any_richtext_converts_without_error_and_never_grows(text: str) -> None:
+    assert len(richtext_to_plain(text)) <= len(text)

@@ -1,12 +1,15 @@
-"""text/enriched (RFC 1896) as the plain text a reader sees: formatting commands dropped, `<<`
-read as `<`, and line breaks as the format defines them. Old Mac and NeXT mailers sent it, some
-with no plain-text alternative."""
+"""text/enriched (RFC 1896) and its predecessor text/richtext (RFC 1341) as the plain text a
+reader sees: formatting commands dropped, and line breaks as each format defines them. Old Mac,
+NeXT and Eudora mailers sent them, some with no plain-text alternative."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 _TOKEN = re.compile(r"<<|<(/?)([A-Za-z0-9-]{1,60})>|\r?\n")
+_RICH_TOKEN = re.compile(r"<(/?)([A-Za-z0-9-]{1,60})>|\r?\n")
+_AROUND_BREAK = re.compile(r"[ \t]*\n[ \t]*")
 MAX_PARAM_DEPTH = 1000  # nesting past this is no formatting, only a way to make work
 
 
@@ -50,3 +53,32 @@ def _flush(out: list[str], breaks: int) -> int:
     """The line breaks met since the last text, as the text they stand for (none left)."""
     out.append(" " if breaks == 1 else "\n" * (breaks - 1))
     return 0
+
+
+def richtext_to_plain(text: str) -> str:
+    """The text of a text/richtext part: line breaks in the source are spaces, <nl> is one
+    (<np>, a new page, two), <lt> is `<`, and a <comment> is no text."""
+    out: list[str] = []
+    comment = last = 0
+    for token in _RICH_TOKEN.finditer(text):
+        if not comment:
+            out.append(text[last:token.start()])
+        last = token.end()
+        name = (token.group(2) or "").lower()
+        closing = token.group(1) == "/"
+        if name == "comment":
+            comment = max(0, comment - 1) if closing else min(comment + 1, MAX_PARAM_DEPTH)
+        elif comment or closing:
+            continue
+        elif not name:
+            out.append(" ")  # a line break of the source
+        else:
+            out.append({"nl": "\n", "np": "\n\n", "lt": "<"}.get(name, ""))
+    if not comment:
+        out.append(text[last:])
+    return _AROUND_BREAK.sub("\n", "".join(out)).strip(" ")
+
+
+CONVERTERS: dict[str, Callable[[str], str]] = {"text/enriched": to_plain,
+                                               "text/richtext": richtext_to_plain}
+"""The text types whose parts are shown and searched as the plain text they hold."""
