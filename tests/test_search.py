@@ -436,6 +436,11 @@ _SNIPPET_SPACES = st.sampled_from([" ", " ", "\n", "\t", "\n> ", " " * 300, "\n"
 @example([("<needle@example.net>", " " * 300), ("needles", "\n" * 50), ("x" * 600, " "),
           ("joe@example.org", " ")] + [("needle", " ")] * 4 + [("needle", " " * 300)],
          [("needle", False)])
+# and: a token too long to cut stretched the narrow window to the end of the text, past the
+# wide one, which ended three characters short of it (and so said that text was left out)
+@example([("<needle@example.net>", " "), ("joe@example.org", " " * 300),
+          ("<needle@example.net>", " "), ("x" * 600, " ")] + [("needle", " ")] * 6
+         + [("needle", " " * 300), ("joe@example.org", "\n> ")], [("needle", False)])
 def test_the_narrow_window_gives_what_the_wide_one_gives(parts: list[tuple[str, str]],
                                                           words: list[tuple[str, bool]]) -> None:
     """Snippets clean a narrow window first and fall back to the wide one when it holds too

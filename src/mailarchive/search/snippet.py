@@ -214,8 +214,10 @@ def _marked(text: str, at: int, pattern: Finder | None, clean: Callable[[str], s
     """The snippet around the match at `at`. A narrow window is cleaned first; it gives what
     the wide one would whenever it holds WIDTH characters around the match once whitespace is
     collapsed (most text), for a third of the cleaning and flattening."""
-    for before, after in (NARROW, (BEFORE, AFTER)):
-        low, high = _cut(text, at, before, after)
+    windows = [_cut(text, at, *NARROW), _cut(text, at, BEFORE, AFTER)]
+    if windows[0][0] < windows[1][0] or windows[0][1] > windows[1][1]:
+        del windows[0]  # a token too long to cut stretched it past the wide one: no use
+    for low, high in windows:
         flat = " ".join(clean(text[low:high]).split())  # runs of whitespace as one space
         plain = fold(flat)
         first = pattern.search(plain) if pattern else None
