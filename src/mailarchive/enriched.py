@@ -81,4 +81,9 @@ def richtext_to_plain(text: str) -> str:
 
 CONVERTERS: dict[str, Callable[[str], str]] = {"text/enriched": to_plain,
                                                "text/richtext": richtext_to_plain}
-"""The text types whose parts are shown and searched as the plain text they hold."""
+
+
+def as_plain(ctype: str, text: str) -> str:
+    """A text part's text as shown and searched: a formatted type's without its commands."""
+    convert = CONVERTERS.get(ctype)
+    return text if convert is None else convert(text)

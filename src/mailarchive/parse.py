@@ -495,9 +495,7 @@ def describe(leaf: Leaf, limits: Limits, defects: list[str]) -> Part | None:
     text, note = decode_bytes(payload, params.get("charset"))
     if note:
         defects.append(note)
-    convert = enriched.CONVERTERS.get(ctype)
-    if convert is not None:
-        text = convert(text)
+    text = enriched.as_plain(ctype, text)
     if len(text) > limits.max_text_chars:
         defects.append(f"a text part over {limits.max_text_chars} characters: cut for display")
         text = text[: limits.max_text_chars]

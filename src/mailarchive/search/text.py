@@ -191,9 +191,7 @@ def _leaf_text(leaf: Leaf) -> tuple[str, str] | None:
     if leaf.hidden or not is_inline_text(ctype, str(part.get("content-disposition", ""))):
         return None
     text = _decoded(payload_bytes(part), content_charset(part))
-    convert = enriched.CONVERTERS.get(ctype)
-    if convert is not None:
-        text = convert(text)
+    text = enriched.as_plain(ctype, text)
     return ("html" if ctype == "text/html" else "text"), text[:DEFAULT_LIMITS.max_text_chars]
 
 
