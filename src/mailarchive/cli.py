@@ -384,7 +384,7 @@ def _refresh_with_bar(store: Store, workers: int) -> Refreshed:
 
     from mailarchive import refresh
 
-    total = sum(int(store.stats(mlist)["messages"] or 0) for mlist in store.lists())
+    total = sum(store.summary(mlist)[0] for mlist in store.lists())
     with Progress(TextColumn("reading messages again"), BarColumn(), TextColumn("{task.completed}"),
                   TimeElapsedColumn(), transient=True) as bar:
         task = bar.add_task("refresh", total=total)

@@ -128,8 +128,9 @@ COLUMNS = ("id, list_id, num, message_id, synthetic_id, in_reply_to, refs, subje
             "envelope")
 
 
-_DESCRIBED = ("subject, subject_norm, from_name, from_addr, date, tz_offset, date_source, month, "
-              "attachments, defects")  # what `redescribe` makes again from the bytes
+# what `redescribe` makes again from the bytes: columns of `messages` and fields of `Record`
+_DESCRIBED = ("subject", "subject_norm", "from_name", "from_addr", "date", "tz_offset",
+              "date_source", "month", "attachments", "defects")
 
 
 def to_row(r: Sequence[Any]) -> MessageRow:
@@ -426,13 +427,12 @@ class Store:
     def redescribe(self, rowid: int, item: Record) -> bool:
         """Replace what was derived from a stored message's bytes (not its number, ids or
         thread) by `item`'s; whether anything changed."""
-        values = (item.subject, item.subject_norm, item.from_name, item.from_addr, item.date,
-                  item.tz_offset, item.date_source, item.month, item.attachments, item.defects)
-        old = self.db.execute(f"SELECT {_DESCRIBED} FROM messages WHERE id = ?",
-                              (rowid,)).fetchone()
+        values = tuple(getattr(item, name) for name in _DESCRIBED)
+        columns = ", ".join(_DESCRIBED)
+        old = self.db.execute(f"SELECT {columns} FROM messages WHERE id = ?", (rowid,)).fetchone()
         if old is not None and tuple(old) == values:
             return False
-        self.db.execute(f"UPDATE messages SET ({_DESCRIBED}) = ({','.join('?' * len(values))}) "
+        self.db.execute(f"UPDATE messages SET ({columns}) = ({','.join('?' * len(values))}) "
                         "WHERE id = ?", (*values, rowid))
         return True
 
