@@ -73,6 +73,26 @@ def test_undeclared_8bit_text_mixing_utf8_and_stray_latin1_bytes_reads_both() ->
     assert parse(b"Subject: x\n\n" + german.encode("latin-1"), now=NOW).body_text == german
 
 
+def test_iso_8859_labels_read_their_control_range_as_was_meant() -> None:
+    """ISO-8859 charsets hold only invisible controls at 0x80-0x9F: Outlook's "iso-8859-1" is
+    windows-1252 (as browsers read it), a Latin-2 mail quoting Outlook is windows-1250 there,
+    and UTF-8 pasted into a Latin-9 mail is UTF-8 (all three are in linux-mips)."""
+    def body(charset: bytes, data: bytes) -> str:
+        return parse(b"Content-Type: text/plain; charset=" + charset + b"\n\n" + data,
+                     now=NOW).body_text
+
+    assert body(b"iso-8859-1", b"it\x92s \x93fine\x94 \x96 5 \x80\n") == (
+        "it\u2019s \u201cfine\u201d \u2013 5 \u20ac\n")
+    assert body(b"ISO-8859-2", b"\x93IsC\x94 \xb1\n") == "\u201cIsC\u201d \u0105\n"
+    assert body(b"ISO-8859-15", "macro \u2018x\u2019 \u20ac\n".encode()) == (
+        "macro \u2018x\u2019 \u20ac\n")
+    assert body(b"iso-8859-1", b"caf\xe9 \xa4\n") == "caf\xe9 \xa4\n"  # no controls: Latin-1
+    assert body(b"iso-8859-1", b"\x81\x92\n") == "\x81\u2019\n"  # unassigned in 1252
+    assert body(b"iso-8859-5", b"\x92\xb0\n") == "\x92\u0410\n"  # no Windows twin: as is
+    subject = parse(b"Subject: =?iso-8859-1?Q?Don=92t_panic?=\n\nx\n", now=NOW).subject
+    assert subject == "Don\u2019t panic"
+
+
 def test_raw_8bit_inside_an_encoded_word_takes_the_word_charset() -> None:
     p = parse(b"Subject: =?iso-8859-1?Q?Die_Hasen_und_die_Fr\xf6sche?=\n\nx\n", now=NOW)
     assert p.subject == "Die Hasen und die Fr\xf6sche"

@@ -149,6 +149,20 @@ def test_grouping_by_thread(store: Store) -> None:
     assert results.total == 1 and results.hits[0].thread_hits == 2
 
 
+def test_latin1_labelled_windows_text_is_found_and_shown_as_written(tmp_path: Path) -> None:
+    """"\x8akoda" labelled iso-8859-1 is windows-1252's "\u0160koda" in the index and the
+    snippet alike (as Latin-1, a control character and "koda")."""
+    store = Store(tmp_path / "archive")
+    mlist = store.ensure_list("cars")
+    raw = (b"From: a@example.org\nSubject: cars\nMessage-ID: <s@example.org>\n"
+           b"Content-Type: text/plain; charset=iso-8859-1\n\nMy \x8akoda\x92s engine.\n")
+    ingest(store, mlist, [RawMessage(raw, "x")])
+    hits = search(store, "skoda").hits
+    assert len(hits) == 1 and ("\u0160koda", True) in hits[0].snippet
+    assert "".join(piece for piece, _ in hits[0].snippet).startswith("My \u0160koda\u2019s")
+    assert search(store, "koda").total == 0
+
+
 def test_snippets_mark_matches_and_hide_addresses(store: Store) -> None:
     hit = search(store, "jacquard").hits[0]
     assert ("Jacquard", True) in hit.snippet

@@ -6,6 +6,7 @@ import codecs
 import email.header
 import re
 from collections.abc import Sequence
+from functools import cache
 
 _FOLD = re.compile(r"\r?\n[ \t]+|\r(?!\n)")
 _CONTROLS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
@@ -21,6 +22,15 @@ _CHARSET_ALIASES = {
     "ascii": "us-ascii",
     "utf8": "utf-8",
 }
+# The ISO-8859 charsets have only invisible control characters at 0x80-0x9F, so text labelled
+# with one that has them was written in something else: UTF-8 when it reads as UTF-8 (a
+# compiler's quotes pasted into a Latin-9 mail), else the Windows code page of the same script,
+# whose curly quotes, dashes and euro sign sit there (Outlook's "iso-8859-1"; the WHATWG Encoding
+# Standard has browsers read Latin-1 as windows-1252 always).
+_WINDOWS_PAGE = {"iso8859-1": "cp1252", "iso8859-15": "cp1252", "iso8859-2": "cp1250",
+                 "iso8859-7": "cp1253", "iso8859-8": "cp1255", "iso8859-9": "cp1254",
+                 "iso8859-13": "cp1257"}
+_C1 = re.compile("[\x80-\x9f]")
 
 
 def codec_for(charset: str | None) -> str | None:
@@ -37,6 +47,26 @@ def codec_for(charset: str | None) -> str | None:
         return None
 
 
+def decoded(data: bytes, codec: str) -> str:
+    """`data` in the Python codec `codec` (UnicodeDecodeError if it is not); for an ISO-8859
+    charset, the control characters it cannot mean read as what was meant (see _WINDOWS_PAGE)."""
+    text = data.decode(codec)
+    if not codec.startswith("iso8859-") or _C1.search(text) is None:
+        return text
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        page = _WINDOWS_PAGE.get(codec)
+        return text if page is None else text.translate(_controls_in(page))
+
+
+@cache
+def _controls_in(page: str) -> dict[int, str]:
+    """What a Windows code page has at 0x80-0x9F (the bytes it leaves unassigned stay controls)."""
+    return {byte: bytes([byte]).decode(page) for byte in range(0x80, 0xA0)
+            if bytes([byte]).decode(page, "ignore")}
+
+
 def guess(data: bytes, hints: Sequence[str] = ()) -> str:
     """Best-effort text from bytes in no known charset: UTF-8; then `hints`, charsets the same
     message declares elsewhere (raw 8-bit headers are mostly in the body's charset); then, if
@@ -51,7 +81,7 @@ def guess(data: bytes, hints: Sequence[str] = ()) -> str:
         codec = codec_for(charset)
         if codec is not None and codec not in ("ascii", "utf-8"):
             try:
-                return data.decode(codec)
+                return decoded(data, codec)
             except UnicodeDecodeError:
                 continue
     text = data.decode("utf-8", "surrogateescape")
@@ -75,7 +105,7 @@ def decode_bytes(data: bytes, charset: str | None) -> tuple[str, str | None]:
     codec = codec_for(charset)
     if codec is not None:
         try:
-            return data.decode(codec), None
+            return decoded(data, codec), None
         except UnicodeDecodeError:
             if codec == "ascii":
                 return guess(data), None if data.isascii() else _wrong(charset)

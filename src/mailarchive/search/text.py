@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from mailarchive import enriched
-from mailarchive.decode import codec_for
+from mailarchive.decode import codec_for, decoded
 from mailarchive.model import ParsedMessage
 from mailarchive.parse import (
     DEFAULT_LIMITS,
@@ -246,7 +246,7 @@ def _decoded(data: bytes, charset: str | None) -> str:
     for codec in (codec_for(charset), "utf-8"):
         if codec is not None:
             try:
-                return data.decode(codec)
+                return decoded(data, codec)
             except UnicodeDecodeError:
                 pass
     return data.decode("cp1252", errors="replace")
