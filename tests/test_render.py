@@ -340,3 +340,31 @@ def test_a_message_in_text_enriched_alone_shows_its_text() -> None:
     shown = str(body.html)
     assert "Network" in shown and "World &lt;3" in shown and "Senior Editor" in shown
     assert "color" not in shown and "0000" not in shown and body.attachments == []
+
+
+BOUNCE = (b"From: MAILER-DAEMON@mx.example.org\nSubject: Undeliverable\nMIME-Version: 1.0\n"
+          b"Content-Type: multipart/report; report-type=delivery-status; boundary=b\n\n"
+          b"--b\nContent-Type: text/plain\n\nYour message could not be delivered.\n\n"
+          b"--b\nContent-Type: message/delivery-status\n\n"
+          b"Reporting-MTA: dns; mx.example.org\n\n"
+          b"Final-Recipient: rfc822; ada@example.org\nAction: failed\n"
+          b"Status: 5.2.2\nDiagnostic-Code: smtp; 552 mailbox over quota\n\n"
+          b"--b\nContent-Type: application/pdf; name=report.pdf\n"
+          b"Content-Transfer-Encoding: base64\n\nJVBERi0=\n--b--\n")
+
+
+def test_a_bounce_shows_its_delivery_status_fields() -> None:
+    """RFC 3464's report is blocks of fields, which the standard library parses as header-only
+    messages: it showed as empty parts (six bounces in linux-mips). The attachment after it
+    keeps the number it had (the report's two blocks were two leaves)."""
+    parts = parts_of(BOUNCE)
+    assert [(p.index, p.kind, p.content_type) for p in parts] == [
+        (0, "text", "text/plain"), (1, "text", "message/delivery-status"),
+        (3, "attachment", "application/pdf")]
+    assert parts[1].text == ("Reporting-MTA: dns; mx.example.org\n\nFinal-Recipient: rfc822; "
+                             "ada@example.org\nAction: failed\nStatus: 5.2.2\n"
+                             "Diagnostic-Code: smtp; 552 mailbox over quota\n")
+    shown = str(render_body(LIST, 1, parts, "test/msg1.html").html)
+    assert ('<div class="mono">Reporting-MTA: dns; mx.example.org\n\nFinal-Recipient: rfc822; '
+            'a...@example.org\nAction: failed\nStatus: 5.2.2\n') in shown  # fields, line by line
+    assert "ada@example.org" not in shown

@@ -163,6 +163,19 @@ def test_latin1_labelled_windows_text_is_found_and_shown_as_written(tmp_path: Pa
     assert search(store, "koda").total == 0
 
 
+def test_a_bounce_is_found_by_its_delivery_status(tmp_path: Path) -> None:
+    store = Store(tmp_path / "archive")
+    raw = (b"From: MAILER-DAEMON@mx.example.org\nSubject: Undeliverable\nMessage-ID: <b@x>\n"
+           b"MIME-Version: 1.0\nContent-Type: multipart/report; boundary=b\n\n--b\n"
+           b"Content-Type: text/plain\n\nSorry.\n--b\nContent-Type: message/delivery-status\n\n"
+           b"Reporting-MTA: dns; mx.example.org\n\nFinal-Recipient: rfc822; ada@example.org\n"
+           b"Action: failed\nDiagnostic-Code: smtp; 552 mailbox over quota\n\n--b--\n")
+    ingest(store, store.ensure_list("bounces"), [RawMessage(raw, "x")])
+    hits = search(store, "quota").hits
+    assert len(hits) == 1 and ("quota", True) in hits[0].snippet
+    assert "ada@example.org" not in "".join(piece for piece, _ in hits[0].snippet)
+
+
 def test_snippets_mark_matches_and_hide_addresses(store: Store) -> None:
     hit = search(store, "jacquard").hits[0]
     assert ("Jacquard", True) in hit.snippet

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from email.policy import Policy
 
 SANE_SKEW = 30 * 86400  # seconds a Date may differ from the Received time of the last hop
+# machine-readable reports of a bounce (RFC 3464) or a read receipt (RFC 8098): blocks of
+# "Field: value" lines, which the standard library parses into header-only messages
+STATUS_REPORTS = frozenset({"message/delivery-status", "message/disposition-notification"})
 RASTER_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp"})
 READABLE_ATTACHMENTS = frozenset({
     "text/plain", "text/x-patch", "text/x-diff", "text/x-log", "text/x-csrc", "text/x-chdr",
@@ -184,7 +187,7 @@ def walk(message: Message, limits: Limits = DEFAULT_LIMITS) -> Iterator[Leaf | s
             yield f"MIME nesting deeper than {limits.max_depth} levels: inner parts not shown"
             continue
         children = part.get_payload() if part.is_multipart() else None
-        if isinstance(children, list):
+        if isinstance(children, list) and part.get_content_type() not in STATUS_REPORTS:
             preferred = _preferred(part, [c for c in children if isinstance(c, Message)])
             for child in reversed(children):
                 if isinstance(child, Message):
@@ -195,7 +198,9 @@ def walk(message: Message, limits: Limits = DEFAULT_LIMITS) -> Iterator[Leaf | s
             yield parts_note(limits)
             return
         yield Leaf(count, part, hidden)
-        count += 1
+        # a status report (the one leaf with children) keeps the numbers its blocks had as leaves
+        # of their own before it was read as one: the attachment URLs after it stay where they were
+        count += max(1, len(children)) if isinstance(children, list) else 1
 
 
 def _preferred(part: Message, children: list[Message]) -> Message | None:
@@ -470,8 +475,9 @@ def is_inline_text(ctype: str, disposition: str) -> bool:
     """Whether a part of this type and Content-Disposition is shown (and indexed) as text: any
     text/* type not sent as an attachment (RFC 2046 4.1.4: an unknown subtype of text is read
     as text/plain). A multipart that is a leaf is one whose boundary never appears: its body
-    is shown as text, as mail clients show it (the parse noted the defect)."""
-    shown = ctype.startswith(("text/", "multipart/"))
+    is shown as text, as mail clients show it (the parse noted the defect). A bounce's or read
+    receipt's status report is shown as its fields."""
+    shown = ctype.startswith(("text/", "multipart/")) or ctype in STATUS_REPORTS
     return shown and disposition.split(";")[0].strip().lower() != "attachment"
 
 
@@ -569,6 +575,10 @@ def payload_bytes(part: Message) -> bytes:
     raw = part.get_payload()
     if isinstance(raw, str):
         return raw.encode("ascii", "surrogateescape")
+    if isinstance(raw, list):  # a status report: its blocks of fields, as they were written
+        blocks = ["".join(f"{name}: {value}\n" for name, value in block.items())
+                  for block in raw if isinstance(block, Message)]
+        return "\n".join(blocks).encode("ascii", "surrogateescape")
     return b""
 
 

@@ -9,6 +9,7 @@ from markupsafe import Markup
 
 from mailarchive.model import Part
 from mailarchive.parse import (
+    STATUS_REPORTS,
     Leaf,
     describe,
     limits_in_use,
@@ -100,7 +101,10 @@ def render_body(mlist: ListInfo, num: int, parts: Sequence[Part], here: str,
     html: list[Markup] = []
     blocked = 0
     for part in parts:
-        if part.kind == "text":
+        if part.kind == "text" and part.content_type in STATUS_REPORTS:
+            html.append(Markup('<div class="mono">{}</div>').format(
+                filters.linkify(filters.normalize_newlines(part.text).strip("\n"), hide)))
+        elif part.kind == "text":
             html.append(filters.body_html(part.text, part.flowed, part.delsp, hide))
         elif part.kind == "html":
             cleaned = sanitize(part.text, images, cids, hide)
