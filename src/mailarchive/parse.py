@@ -573,12 +573,11 @@ def payload_bytes(part: Message) -> bytes:
     if isinstance(payload, bytes):
         return payload
     raw = part.get_payload()
-    if isinstance(raw, str):
-        return raw.encode("ascii", "surrogateescape")
     if isinstance(raw, list):  # a status report: its blocks of fields, as they were written
-        blocks = ["".join(f"{name}: {value}\n" for name, value in block.items())
-                  for block in raw if isinstance(block, Message)]
-        return "\n".join(blocks).encode("ascii", "surrogateescape")
+        raw = "\n".join("".join(f"{name}: {value}\n" for name, value in block.items())
+                        for block in raw if isinstance(block, Message))
+    if isinstance(raw, str):  # 8-bit bytes are surrogates here (a parse of bytes)
+        return raw.encode("utf-8", "surrogateescape")
     return b""
 
 
