@@ -7,6 +7,7 @@ import email.utils
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mailarchive.decode import decoded
 from mailarchive.parse import Limits, parse, simple_mailbox
 
 NOW = 1_800_000_000.0
@@ -91,6 +92,24 @@ def test_iso_8859_labels_read_their_control_range_as_was_meant() -> None:
     assert body(b"iso-8859-5", b"\x92\xb0\n") == "\x92\u0410\n"  # no Windows twin: as is
     subject = parse(b"Subject: =?iso-8859-1?Q?Don=92t_panic?=\n\nx\n", now=NOW).subject
     assert subject == "Don\u2019t panic"
+
+
+@given(st.binary(max_size=64), st.sampled_from(["iso8859-1", "iso8859-2", "iso8859-5",
+                                                  "iso8859-15"]))
+def test_iso_8859_text_changes_only_where_its_charset_has_controls(data: bytes, codec: str) -> None:
+    """UTF-8 if it is and has bytes at 0x80-0x9F; else byte for byte the charset's own letters
+    but at 0x80-0x9F, where a Windows page's may be taken (none for Cyrillic ISO-8859-5)."""
+    text = decoded(data, codec)
+    if any(0x80 <= byte <= 0x9F for byte in data):
+        try:
+            assert text == data.decode("utf-8")
+            return
+        except UnicodeDecodeError:
+            pass
+    plain = data.decode(codec)
+    assert len(text) == len(data)
+    for byte, char, own in zip(data, text, plain, strict=True):
+        assert char == own or (0x80 <= byte <= 0x9F and codec != "iso8859-5")
 
 
 def test_raw_8bit_inside_an_encoded_word_takes_the_word_charset() -> None:
