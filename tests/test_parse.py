@@ -509,3 +509,14 @@ def test_an_unknown_text_subtype_is_read_as_plain_text_unless_attached() -> None
     assert [(p.kind, p.content_type) for p in parts] == [
         ("text", "text/plain"), ("text", "text/rfc822-headers"), ("attachment", "text/x-vcard")]
     assert "Subject: the original" in parts[1].text
+
+
+def test_a_type_glued_to_its_parameters_is_read_as_the_type() -> None:
+    """`Content-Type: application/pdf name="x.pdf"` (no ";", as one mailer wrote it; enmime's
+    corpus): the attachment's type is application/pdf, and an HTML part so written is HTML."""
+    p = parse(b"MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\n"
+              b"Content-Type: text/html charset=\"utf-8\"\n\n<p>Hi <b>there</b></p>\n--b\n"
+              b'Content-Type: application/pdf name="x.pdf"\nContent-Disposition: attachment; '
+              b'filename="x.pdf"\n\n%PDF\n--b--\n', now=NOW)
+    assert [(part.kind, part.content_type) for part in p.parts] == [
+        ("html", "text/html"), ("attachment", "application/pdf")]

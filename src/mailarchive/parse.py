@@ -481,10 +481,16 @@ def is_inline_text(ctype: str, disposition: str) -> bool:
     return shown and disposition.split(";")[0].strip().lower() != "attachment"
 
 
+def media_type(part: Message) -> str:
+    """A part's type/subtype, without the parameters a missing ";" glued to it
+    (`application/pdf name="invoice.pdf"`, as one mailer wrote it)."""
+    return part.get_content_type().split(maxsplit=1)[0]
+
+
 def describe(leaf: Leaf, limits: Limits, defects: list[str]) -> Part | None:
     """The display record of one MIME leaf (None for an unchosen alternative)."""
     part = leaf.part
-    ctype = part.get_content_type()
+    ctype = media_type(part)
     params = _type_params(part)
     disposition = str(part.get("content-disposition", ""))
     filename = (_filename(part, [params["charset"]] if "charset" in params else [])

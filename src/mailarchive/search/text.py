@@ -17,6 +17,7 @@ from mailarchive.parse import (
     Leaf,
     content_charset,
     is_inline_text,
+    media_type,
     message_from_bytes,
     payload_bytes,
     walk,
@@ -187,7 +188,7 @@ def _leaf_text(leaf: Leaf) -> tuple[str, str] | None:
     """(kind, text) of a leaf `parse` shows as text; the parts it shows as attachments are not
     decoded at all (a snippet has no use for megabytes of base64)."""
     part = leaf.part
-    ctype = part.get_content_type()
+    ctype = media_type(part)
     if leaf.hidden or not is_inline_text(ctype, str(part.get("content-disposition", ""))):
         return None
     text = _decoded(payload_bytes(part), content_charset(part))
