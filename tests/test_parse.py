@@ -520,3 +520,18 @@ def test_a_type_glued_to_its_parameters_is_read_as_the_type() -> None:
               b'filename="x.pdf"\n\n%PDF\n--b--\n', now=NOW)
     assert [(part.kind, part.content_type) for part in p.parts] == [
         ("html", "text/html"), ("attachment", "application/pdf")]
+
+
+def test_a_forwarded_message_caption_changes_no_count_text_or_defect() -> None:
+    forward = (b"Date: Mon, 6 Jan 2025 10:00:00 +0000\nSubject: Fwd\nMIME-Version: 1.0\n"
+               b"Content-Type: multipart/mixed; boundary=b\n\n"
+               b"--b\nContent-Type: text/plain\n\nSee below.\n--b\nContent-Type: message/rfc822\n\n"
+               b"From: j@example.de\nSubject: x\n\nMeet at noon.\n--b--\n")
+    p = parse(forward, now=NOW)
+    assert [part.kind for part in p.parts] == ["text", "message", "text"]
+    assert p.body_text == "See below.\n\nMeet at noon."
+    assert p.attachments == [] and p.defects == []
+    hidden = parse(b"MIME-Version: 1.0\nContent-Type: multipart/alternative; boundary=a\n\n--a\n"
+                   b"Content-Type: message/rfc822\n\nFrom: j@example.de\n\nx\n--a\n"
+                   b"Content-Type: text/plain\n\nchosen\n--a--\n", now=NOW)
+    assert [(part.kind, part.text) for part in hidden.parts] == [("text", "chosen")]

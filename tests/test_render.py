@@ -368,3 +368,27 @@ def test_a_bounce_shows_its_delivery_status_fields() -> None:
     assert ('<div class="mono">Reporting-MTA: dns; mx.example.org\n\nFinal-Recipient: rfc822; '
             'a...@example.org\nAction: failed\nStatus: 5.2.2\n') in shown  # fields, line by line
     assert "ada@example.org" not in shown
+
+
+FORWARD = (b"From: a@example.org\nSubject: Fwd: plans\nMIME-Version: 1.0\n"
+           b"Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\n"
+           b"See below.\n--b\nContent-Type: message/rfc822\n\n"
+           b"From: =?utf-8?q?J=C3=BCrgen?= <j@example.de>\nDate: Mon, 6 Jan 2025 10:00:00 +0100\n"
+           b"Subject: =?utf-8?q?Caf=C3=A9?= plans\nTo: salon@example.org\n\nMeet at noon.\n"
+           b"--b\nContent-Type: application/pdf; name=map.pdf\nContent-Transfer-Encoding: base64\n"
+           b"\nJVBERi0=\n--b--\n")
+
+
+def test_a_forwarded_message_is_captioned_with_its_sender_date_and_subject() -> None:
+    """A message/rfc822 part showed its body glued to the forwarder's text, with nothing to say
+    whose words they were (26 such parts in linux-mips). Its caption takes no part number: the
+    attachment after it keeps its URL."""
+    parts = parts_of(FORWARD)
+    assert [(p.index, p.kind) for p in parts] == [
+        (0, "text"), (-1, "message"), (1, "text"), (2, "attachment")]
+    assert parts[1].text == ("From: J\xfcrgen <j@example.de>\nDate: Mon, 6 Jan 2025 10:00:00 "
+                             "+0100\nSubject: Caf\xe9 plans\n")
+    shown = str(render_body(LIST, 1, parts, "test/msg1.html").html)
+    caption = shown.index('<div class="forwarded"><p class="by">Forwarded message</p>')
+    assert shown.index("See below.") < caption < shown.index("Meet at noon.")
+    assert "J\xfcrgen &lt;j...@example.de&gt;" in shown and "j@example.de" not in shown

@@ -18,7 +18,7 @@ class RawMessage:
 class Part:
     """One displayable piece of a message body, in reading order."""
 
-    kind: str  # "text", "html" or "attachment"
+    kind: str  # "text", "html", "attachment", or "message": a forwarded message's caption
     content_type: str
     index: int  # k in /<list>/msg<N>/<k>/<filename>; the leaf's position in the MIME walk
     text: str = ""

@@ -28,6 +28,8 @@ SANE_SKEW = 30 * 86400  # seconds a Date may differ from the Received time of th
 # machine-readable reports of a bounce (RFC 3464) or a read receipt (RFC 8098): blocks of
 # "Field: value" lines, which the standard library parses into header-only messages
 STATUS_REPORTS = frozenset({"message/delivery-status", "message/disposition-notification"})
+EMBEDDED = -1  # the index of a forwarded message's caption (see Leaf)
+CAPTION_FIELDS = ("From", "Date", "Subject")
 RASTER_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp"})
 READABLE_ATTACHMENTS = frozenset({
     "text/plain", "text/x-patch", "text/x-diff", "text/x-log", "text/x-csrc", "text/x-chdr",
@@ -80,7 +82,9 @@ def limits_in_use() -> Limits:
 
 @dataclass(frozen=True)
 class Leaf:
-    """A MIME leaf found by `walk`: its position k, the part itself, and whether it is shown."""
+    """A MIME leaf found by `walk`: its position k, the part itself, and whether it is shown.
+    A message/rfc822 part is no leaf, but is met as one with the index EMBEDDED (and takes no
+    number): its headers are the caption of the forwarded message's parts that follow."""
 
     index: int
     part: Message
@@ -187,7 +191,10 @@ def walk(message: Message, limits: Limits = DEFAULT_LIMITS) -> Iterator[Leaf | s
             yield f"MIME nesting deeper than {limits.max_depth} levels: inner parts not shown"
             continue
         children = part.get_payload() if part.is_multipart() else None
-        if isinstance(children, list) and part.get_content_type() not in STATUS_REPORTS:
+        ctype = part.get_content_type() if children else ""
+        if isinstance(children, list) and ctype not in STATUS_REPORTS:
+            if ctype == "message/rfc822":
+                yield Leaf(EMBEDDED, part, hidden)  # the caption of the message inside
             preferred = _preferred(part, [c for c in children if isinstance(c, Message)])
             for child in reversed(children):
                 if isinstance(child, Message):
@@ -465,7 +472,8 @@ def _parts(message: Message, limits: Limits, defects: list[str]) -> list[Part]:
                 defects.append(leaf)
             continue
         part = describe(leaf, limits, defects)
-        defects.extend(_defect_text(d) for d in leaf.part.defects)  # decoding adds some
+        if leaf.index != EMBEDDED:
+            defects.extend(_defect_text(d) for d in leaf.part.defects)  # decoding adds some
         if part is not None:
             parts.append(part)
     return parts
@@ -490,6 +498,9 @@ def media_type(part: Message) -> str:
 def describe(leaf: Leaf, limits: Limits, defects: list[str]) -> Part | None:
     """The display record of one MIME leaf (None for an unchosen alternative)."""
     part = leaf.part
+    if leaf.index == EMBEDDED:
+        caption = "" if leaf.hidden else _caption(part)
+        return Part("message", "message/rfc822", EMBEDDED, text=caption) if caption else None
     ctype = media_type(part)
     params = _type_params(part)
     disposition = str(part.get("content-disposition", ""))
@@ -515,6 +526,18 @@ def describe(leaf: Leaf, limits: Limits, defects: list[str]) -> Part | None:
     return Part(kind, ctype, leaf.index, text=text, filename=filename, size=len(payload),
                 flowed=params.get("format", "").lower() == "flowed",
                 delsp=params.get("delsp", "").lower() == "yes")
+
+
+def _caption(part: Message) -> str:
+    """A forwarded message's From, Date and Subject, as lines of text ("" if it has none)."""
+    payload = part.get_payload()
+    inner = payload[0] if isinstance(payload, list) and payload else None
+    if not isinstance(inner, Message):
+        return ""
+    headers = _headers(inner)
+    hints = _declared_charsets(inner, headers)
+    found = ((name, header_text(headers.get(name.lower()), hints)) for name in CAPTION_FIELDS)
+    return "".join(f"{name}: {value}\n" for name, value in found if value)
 
 
 def _readable(ctype: str, filename: str | None, charset: str | None, payload: bytes) -> str:

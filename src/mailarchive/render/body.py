@@ -106,6 +106,10 @@ def render_body(mlist: ListInfo, num: int, parts: Sequence[Part], here: str,
                 filters.linkify(filters.normalize_newlines(part.text).strip("\n"), hide)))
         elif part.kind == "text":
             html.append(filters.body_html(part.text, part.flowed, part.delsp, hide))
+        elif part.kind == "message":
+            html.append(Markup('<div class="forwarded"><p class="by">Forwarded message</p>'
+                               '<div class="mono">{}</div></div>').format(
+                filters.linkify(part.text.strip("\n"), hide)))
         elif part.kind == "html":
             cleaned = sanitize(part.text, images, cids, hide)
             blocked += cleaned.blocked_images
