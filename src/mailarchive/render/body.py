@@ -102,14 +102,12 @@ def render_body(mlist: ListInfo, num: int, parts: Sequence[Part], here: str,
     blocked = 0
     for part in parts:
         if part.kind == "text" and part.content_type in STATUS_REPORTS:
-            html.append(Markup('<div class="mono">{}</div>').format(
-                filters.linkify(filters.normalize_newlines(part.text).strip("\n"), hide)))
+            html.append(_fields_html(part.text, hide))
         elif part.kind == "text":
             html.append(filters.body_html(part.text, part.flowed, part.delsp, hide))
         elif part.kind == "message":
-            html.append(Markup('<div class="forwarded"><p class="by">Forwarded message</p>'
-                               '<div class="mono">{}</div></div>').format(
-                filters.linkify(part.text.strip("\n"), hide)))
+            html.append(Markup('<div class="forwarded"><p class="by">Forwarded message</p>{}'
+                               '</div>').format(_fields_html(part.text, hide)))
         elif part.kind == "html":
             cleaned = sanitize(part.text, images, cids, hide)
             blocked += cleaned.blocked_images
@@ -119,6 +117,12 @@ def render_body(mlist: ListInfo, num: int, parts: Sequence[Part], here: str,
     inline = [a for p, a in files if p.inline_image
               and not (p.content_id and urls.relative(here, a.target) in shown)]
     return Body(shown, [a for _, a in files], inline, blocked)
+
+
+def _fields_html(text: str, hide: bool) -> Markup:
+    """Lines of "Field: value" (a status report, a forwarded message's caption), line by line."""
+    fields = filters.linkify(filters.normalize_newlines(text).strip("\n"), hide)
+    return Markup('<div class="mono">{}</div>').format(fields)
 
 
 def _attached_html(part: Part, file: Attachment, hide: bool) -> Markup:
