@@ -10,7 +10,7 @@ from collections.abc import Callable
 _TOKEN = re.compile(r"<<|<(/?)([A-Za-z0-9-]{1,60})>|\r?\n")
 _RICH_TOKEN = re.compile(r"<(/?)([A-Za-z0-9-]{1,60})>|\r?\n")
 _AROUND_BREAK = re.compile(r"[ \t]*\n[ \t]*")
-MAX_PARAM_DEPTH = 1000  # nesting past this is no formatting, only a way to make work
+MAX_NESTING = 1000  # nesting past this is no formatting, only a way to make work
 
 
 def to_plain(text: str) -> str:
@@ -38,15 +38,21 @@ def to_plain(text: str) -> str:
             continue
         closing, name = token.group(1) == "/", token.group(2).lower()
         if name == "param":
-            param = max(0, param - 1) if closing else min(param + 1, MAX_PARAM_DEPTH)
+            param = _nested(param, closing)
         elif name == "nofill":
-            nofill = max(0, nofill - 1) if closing else min(nofill + 1, MAX_PARAM_DEPTH)
+            nofill = _nested(nofill, closing)
     if text[last:] and not param:
         _flush(out, breaks)
         out.append(text[last:])
     elif breaks > 1:
         _flush(out, breaks)
     return "".join(out)
+
+
+def _nested(depth: int, closing: bool) -> int:
+    """How deep inside a command the text is after its opening or closing tag (a stray closing
+    tag opens nothing; nesting stops at MAX_NESTING)."""
+    return max(0, depth - 1) if closing else min(depth + 1, MAX_NESTING)
 
 
 def _flush(out: list[str], breaks: int) -> int:
@@ -67,7 +73,7 @@ def richtext_to_plain(text: str) -> str:
         name = (token.group(2) or "").lower()
         closing = token.group(1) == "/"
         if name == "comment":
-            comment = max(0, comment - 1) if closing else min(comment + 1, MAX_PARAM_DEPTH)
+            comment = _nested(comment, closing)
         elif comment or closing:
             continue
         elif not name:
