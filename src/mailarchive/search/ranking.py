@@ -37,9 +37,11 @@ def row_part(api: apsw.FTS5ExtensionApi, *_args: Any) -> float:
     if average is None:
         average = api.aux_data = api.column_total_size(-1) / max(1, api.row_count)
     freq = 0.0
-    for column, offsets in enumerate(api.phrase_locations(0)):
-        if offsets:
-            freq += WEIGHTS[column] * len(offsets) if column < len(WEIGHTS) else len(offsets)
+    # only the columns that hold the phrase: lists of offsets for all six made a common word's
+    # ranking at a million messages take a fifth longer (3.2 against 2.6 ms)
+    for column in api.phrase_columns(0):
+        hits = len(api.phrase_column_offsets(0, column))
+        freq += WEIGHTS[column] * hits if column < len(WEIGHTS) else hits
     length = float(api.column_size(-1))
     return -(freq * (K1 + 1.0) / (freq + K1 * (1.0 - B + B * length / average)))
 
