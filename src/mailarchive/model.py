@@ -14,6 +14,18 @@ class RawMessage:
     envelope: str | None = None  # the mbox From_ line, without "From " and the newline
 
 
+@dataclass(frozen=True)
+class Span:
+    """Bytes `start` to `end` of a plain mbox file, cut where a message begins: a bulk import
+    sends this to a parsing process, which reads the messages itself, instead of their bytes
+    (sending them cost the one process that stores a fifth of its time)."""
+
+    path: str
+    start: int
+    end: int
+    quoting: str
+
+
 @dataclass
 class Part:
     """One displayable piece of a message body, in reading order."""

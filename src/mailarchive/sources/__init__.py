@@ -6,10 +6,10 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from mailarchive.model import RawMessage
+from mailarchive.model import RawMessage, Span
 from mailarchive.sources.files import is_mbox_start, open_bytes
 from mailarchive.sources.maildir import is_maildir, read_maildir
-from mailarchive.sources.mbox import read_mbox
+from mailarchive.sources.mbox import SPAN, read_mbox, read_span, spans
 
 
 class SourceError(Exception):
@@ -33,6 +33,36 @@ def read(spec: str, quoting: str = "mboxrd") -> Iterator[RawMessage]:
         yield from _read_folder(path, quoting)
     else:
         yield from _read_file(path, quoting)
+
+
+def items(spec: str, quoting: str = "mboxrd", size: int = SPAN) -> Iterator[RawMessage | Span]:
+    """What `read` gives, but a plain mbox file bigger than a span as spans, which the parsing
+    processes of a bulk import read themselves (see `Span`)."""
+    path = Path(spec)
+    if spec != "-" and path.is_file() and _plain_mbox(path) and path.stat().st_size > size:
+        try:
+            yield from spans(spec, quoting, size)
+        except OSError as error:
+            raise SourceError(f"{path}: cannot read it ({error.strerror or error})") from error
+    else:
+        yield from read(spec, quoting)
+
+
+def read_items(span: Span) -> list[RawMessage]:
+    """The messages of a span (in a parsing process), with a source's one-line error."""
+    try:
+        return list(read_span(span))
+    except OSError as error:
+        raise SourceError(f"{span.path}: cannot read it ({error.strerror or error})") from error
+
+
+def _plain_mbox(path: Path) -> bool:
+    """An mbox file that is not compressed (a compressed one starts with its magic bytes)."""
+    try:
+        with open(path, "rb") as probe:
+            return is_mbox_start(probe.read(5))
+    except OSError:
+        return False  # `read` says why
 
 
 def _read_folder(path: Path, quoting: str) -> Iterator[RawMessage]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
+import os
 import re
 from collections.abc import Iterator
 from typing import Any
 
-from mailarchive.model import RawMessage
+from mailarchive.model import RawMessage, Span
 
 QUOTINGS = ("mboxrd", "mboxo", "none")
 
@@ -22,6 +24,8 @@ _SEPARATOR = re.compile(rb"\n(\r?\n)From ")
 _RD_LINES = re.compile(rb"(?m)^>(>*From )")
 _O_LINES = re.compile(rb"(?m)^>(From )")
 CHUNK = 8 << 20
+SPAN = 1 << 20  # bytes a parsing process reads at a time (a few hundred messages)
+_LOOK = 1 << 16  # bytes read at a time while looking for where the next message begins
 
 
 def unquote_all(data: bytes, quoting: str) -> bytes:
@@ -31,12 +35,13 @@ def unquote_all(data: bytes, quoting: str) -> bytes:
     return (_RD_LINES if quoting == "mboxrd" else _O_LINES).sub(rb"\1", data)
 
 
-def read_mbox(stream: Any, origin: str, quoting: str = "mboxrd") -> Iterator[RawMessage]:
+def read_mbox(stream: Any, origin: str, quoting: str = "mboxrd",
+              base: int = 0) -> Iterator[RawMessage]:
     """Messages between From_ lines; a From_ line starts a message only after a blank line.
     Reads big chunks and splits with a regular expression (a per-line loop was the slowest
-    part of a bulk import)."""
+    part of a bulk import). `base`: where the stream starts in the file (for the origins)."""
     buffer = b""
-    offset = 0  # file offset of buffer[0]
+    offset = base  # file offset of buffer[0]
     while True:
         chunk = stream.read(CHUNK)
         buffer += chunk
@@ -53,6 +58,41 @@ def read_mbox(stream: Any, origin: str, quoting: str = "mboxrd") -> Iterator[Raw
         if last.endswith((b"\n\n", b"\n\r\n")):
             last = last[: -1 if last.endswith(b"\n\n") else -2]
         yield _message(last, f"{origin}:{offset + cut}", quoting)
+
+
+def spans(path: str, quoting: str, size: int = SPAN) -> Iterator[Span]:
+    """A plain mbox file as spans of about `size` bytes, each cut where a message begins, so
+    that `read_span` gives, span after span, the messages `read_mbox` gives for the file."""
+    with open(path, "rb") as stream:
+        total = os.fstat(stream.fileno()).st_size
+        start = 0
+        while start < total:
+            end = _next_start(stream, start + size, total)
+            yield Span(path, start, end, quoting)
+            start = end
+
+
+def _next_start(stream: Any, at: int, total: int) -> int:
+    """The offset of the first From_ line after a blank line at or after `at` (or the end)."""
+    while at < total:
+        begin = max(0, at - 2)  # from the blank line before a From_ line at `at` itself
+        stream.seek(begin)
+        window = stream.read(at + _LOOK - begin)
+        found = _SEPARATOR.search(window)
+        if found is not None:
+            return begin + found.end() - len(b"From ")
+        if len(window) < at + _LOOK - begin:
+            return total
+        at += _LOOK - len(b"\n\r\nFrom ")  # the next window overlaps this one's tail
+    return total
+
+
+def read_span(span: Span) -> Iterator[RawMessage]:
+    """The messages of a span of a plain mbox file, as `read_mbox` reads them from the file."""
+    with open(span.path, "rb") as stream:
+        stream.seek(span.start)
+        data = stream.read(span.end - span.start)
+    yield from read_mbox(io.BytesIO(data), span.path, span.quoting, span.start)
 
 
 def _message(block: bytes, origin: str, quoting: str) -> RawMessage:
