@@ -181,3 +181,62 @@ def test_series_that_name_the_id_y_stay_apart(tmp_path: Path) -> None:
     second = mail("2@x", "[PATCH] two", "<y>", day=2)
     ingest(store, mlist, raws(first, second))
     assert threads(store, "l") == {frozenset({"1@x"}), frozenset({"2@x"})}
+
+
+def _mbox(path: Path, messages: list[bytes]) -> None:
+    from mailarchive.sources.mbox import quote_mboxrd
+
+    path.write_bytes(b"".join(b"From p@example.org Mon Jun  2 10:00:00 2025\n" + quote_mboxrd(m)
+                              + b"\n" for m in messages))
+
+
+def test_spans_read_by_the_workers_archive_what_reading_here_archives(
+        tmp_path: Path, monkeypatch) -> None:
+    """A plain mbox file given as spans (its parsing processes read and deduplicate them) ends as
+    the same archive, numbers included, as the file read by the storing process; repeats within
+    a span and across spans are stored once, and a second import finds every message there.
+    Only the first batch is read by the storing process (the dictionary learns from it)."""
+    import mailarchive.ingest as ingest_module
+    from mailarchive import sources
+
+    monkeypatch.setattr(ingest_module, "CHUNK_BYTES", 110_000)  # a first batch of 250 or so
+    read_here: list[int] = []
+    monkeypatch.setattr(ingest_module, "_read_here", lambda spans: read_here.append(
+        len(spans)) or [raw for span in spans for raw in sources.read_items(span)])
+
+    distinct = [mail(f"m{i}@x", f"Subject {i}", f"<m{i // 3}@x>" if i else "", day=1 + i % 28,
+                     body="word " * (i % 50) + "\n") for i in range(300)]
+    stream = distinct + distinct[:40] + [distinct[7]] * 3 + distinct[250:]
+    path = tmp_path / "list.mbox"
+    _mbox(path, stream)
+    expected: list[tuple[int, str, int]] | None = None
+    for name, workers, size in (("read", 0, 0), ("here", 0, 2000), ("pool", 2, 2000),
+                                ("tiny", 2, 1)):
+        store = Store(tmp_path / name)
+        mlist = store.ensure_list("l")
+        items = (sources.read(str(path)) if not size
+                 else list(sources.items(str(path), size=size)))
+        summary = ingest(store, mlist, items, workers=workers)
+        assert (summary.read, summary.added, summary.present) == (393, 300, 93), name
+        assert len(read_here) == (1 if size else 0), name  # the rest went as spans
+        read_here.clear()
+        rows = [(r.num, r.message_id, r.thread) for r in store.iter_messages(mlist)]
+        expected = expected or rows
+        assert rows == expected, name
+        again = ingest(store, mlist, sources.items(str(path), size=size or 2000), workers=workers)
+        assert (again.read, again.added, again.present) == (393, 0, 393), name
+
+
+def test_a_span_that_cannot_be_read_is_one_clear_error(tmp_path: Path) -> None:
+    import pytest
+
+    from mailarchive import sources
+
+    path = tmp_path / "list.mbox"
+    _mbox(path, [mail(f"m{i}@x", f"Subject {i}") for i in range(300)])
+    items = list(sources.items(str(path), size=5000))
+    path.unlink()
+    store = Store(tmp_path / "a")
+    for workers in (0, 2):
+        with pytest.raises(sources.SourceError, match=f"{path}: cannot read it"):
+            ingest(store, store.ensure_list("l"), items, workers=workers)

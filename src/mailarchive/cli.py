@@ -20,7 +20,7 @@ from mailarchive.store import DatabaseError, ListInfo, Store, StoreError, troubl
 
 if TYPE_CHECKING:
     from mailarchive.ingest import Summary
-    from mailarchive.model import RawMessage
+    from mailarchive.model import RawMessage, Span
     from mailarchive.pagestore import Filled
     from mailarchive.parse import Limits
     from mailarchive.refresh import Summary as Refreshed
@@ -128,7 +128,7 @@ def import_cmd(list_name: str, source: tuple[str, ...], title: str | None, addre
     workers = 0 if one else (jobs or os.cpu_count() or 1)
     try:
         with nullcontext() if one else store.bulk_indexing():
-            summary = _import(store, mlist, _raws(source, mbox_quoting), workers,
+            summary = _import(store, mlist, _items(source, mbox_quoting, workers > 0), workers,
                               settings().limits)
     except sources.SourceError as error:
         raise click.ClickException(f"{error} (what was read before it is archived)") from error
@@ -142,14 +142,16 @@ def import_cmd(list_name: str, source: tuple[str, ...], title: str | None, addre
     click.echo(f"{list_name}: {summary.line()}")
 
 
-def _raws(specs: tuple[str, ...], quoting: str) -> Iterator[RawMessage]:
+def _items(specs: tuple[str, ...], quoting: str, spans: bool) -> Iterator[RawMessage | Span]:
+    """The sources' messages; with `spans`, big plain mbox files as spans that the parsing
+    processes read themselves."""
     from mailarchive import sources
 
     for spec in specs:
-        yield from sources.read(spec, quoting)
+        yield from sources.items(spec, quoting) if spans else sources.read(spec, quoting)
 
 
-def _import(store: Store, mlist: ListInfo, raws: Iterator[RawMessage], workers: int,
+def _import(store: Store, mlist: ListInfo, raws: Iterator[RawMessage | Span], workers: int,
             limits: Limits) -> Summary:
     from mailarchive.ingest import ingest
 

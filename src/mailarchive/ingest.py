@@ -8,10 +8,10 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mailarchive.memory import release
-from mailarchive.model import RawMessage
+from mailarchive.model import RawMessage, Span
 from mailarchive.packing import pack
 from mailarchive.packing import train as train_dictionary
 from mailarchive.parse import DEFAULT_LIMITS, Limits, budgeted, parse_safely
@@ -87,6 +87,56 @@ def _prepare_in_worker(job: Job) -> list[Record]:
     return prepared
 
 
+class Prepared(NamedTuple):
+    """A batch back from the parsing processes: its new messages, and for spans (which the
+    processes read themselves) how many messages they read and found already archived."""
+
+    records: list[Record]
+    read: int = 0
+    present: int = 0
+
+
+# A span job: the spans, and what parsing and finding the archived messages need.
+SpanJob = tuple[Span, ListInfo, str, Limits, bytes | None, str]
+
+
+def _prepare_span(job: SpanJob) -> Prepared:
+    """Read a span of an mbox, leave out what the archive already holds (as `_new` does for
+    messages read by the storing process), and prepare the rest."""
+    from mailarchive.sources import read_items
+
+    span, mlist, subject_prefix, limits, zdict, archive = job
+    raws = read_items(span)
+    digests = [hashlib.sha256(raw.data).digest() for raw in raws]
+    stored = _reader(archive).present(mlist, digests)
+    fresh: list[tuple[bytes, str | None, bytes]] = []
+    seen: set[bytes] = set()
+    for raw, digest in zip(raws, digests, strict=True):
+        if digest not in seen and digest not in stored:
+            seen.add(digest)
+            fresh.append((raw.data, raw.envelope, digest))
+    records = _prepare_all((fresh, subject_prefix, limits, zdict))
+    return Prepared(records, len(raws), len(raws) - len(fresh))
+
+
+def _prepare_span_in_worker(job: SpanJob) -> Prepared:
+    prepared = _prepare_span(job)
+    release()
+    return prepared
+
+
+_READERS: dict[tuple[int, str], Store] = {}
+
+
+def _reader(archive: str) -> Store:
+    """This process's own connection to the archive, for finding archived messages (a forked
+    process must not use its parent's; WAL lets it read while the parent writes)."""
+    key = (os.getpid(), archive)
+    if key not in _READERS:
+        _READERS[key] = Store(archive, create=False)
+    return _READERS[key]
+
+
 def store_all(store: Store, mlist: ListInfo, prepared: list[Record], summary: Summary) -> None:
     """Write one chunk of distinct prepared messages in one transaction. Those stored since the
     chunk was deduplicated (a live delivery meanwhile) are found with one statement per 500."""
@@ -113,18 +163,22 @@ def add_one(store: Store, mlist: ListInfo, raw: RawMessage,
         return store.add(mlist, item)
 
 
-def _chunks(raws: Iterable[RawMessage], count: int, size: int) -> Iterator[list[RawMessage]]:
-    """Runs of at most `count` messages and (but for one big message) `size` bytes."""
-    chunk: list[RawMessage] = []
+def _batches(items: Iterable[RawMessage | Span], count: int, size: int
+             ) -> Iterator[list[RawMessage | Span]]:
+    """Runs of at most `count` messages and (but for one big message) `size` bytes; spans of
+    mbox files in runs of their own, of up to `size` bytes."""
+    batch: list[RawMessage | Span] = []
     total = 0
-    for raw in raws:
-        if chunk and (len(chunk) == count or total + len(raw.data) > size):
-            yield chunk
-            chunk, total = [], 0
-        chunk.append(raw)
-        total += len(raw.data)
-    if chunk:
-        yield chunk
+    for item in items:
+        length = item.end - item.start if isinstance(item, Span) else len(item.data)
+        if batch and (isinstance(item, Span) != isinstance(batch[0], Span)
+                      or total + length > size or len(batch) == count):
+            yield batch
+            batch, total = [], 0
+        batch.append(item)
+        total += length
+    if batch:
+        yield batch
 
 
 def _new(store: Store, mlist: ListInfo, chunk: list[RawMessage], summary: Summary,
@@ -145,36 +199,63 @@ def _new(store: Store, mlist: ListInfo, chunk: list[RawMessage], summary: Summar
     return fresh, seen
 
 
-def ingest(store: Store, mlist: ListInfo, raws: Iterable[RawMessage], workers: int = 0,
+def ingest(store: Store, mlist: ListInfo, items: Iterable[RawMessage | Span], workers: int = 0,
            progress: Callable[[int], None] | None = None,
            limits: Limits = DEFAULT_LIMITS) -> Summary:
-    """Archive every message of `raws` into `mlist`; parsing runs in `workers` processes,
-    up to AHEAD chunks ahead of this one, which stores them."""
+    """Archive every message of `items` (messages, or spans of mbox files) into `mlist`;
+    parsing runs in `workers` processes, up to AHEAD batches ahead of this one, which stores
+    them in order."""
     summary = Summary()
     zdict = store.dictionary()
     pool = _pool(workers) if workers > 0 else None
-    # the chunks with the workers, with their digests (not yet stored, so not found by `present`)
-    ahead: deque[tuple[AsyncResult[list[Record]], set[bytes]]] = deque()
+    # the batches with the workers, with the digests of the messages this process read for them
+    # (not yet stored, so not found by `present`)
+    ahead: deque[tuple[AsyncResult[Prepared], set[bytes]]] = deque()
     try:
-        for chunk in _chunks(raws, CHUNK, CHUNK_BYTES):
-            summary.read += len(chunk)
-            pending = set().union(*(digests for _, digests in ahead))
-            fresh, digests = _new(store, mlist, chunk, summary, pending)
-            zdict = zdict or _dictionary(store, [raw for raw, _ in fresh])
-            ahead.append((_start(pool, ([(raw.data, raw.envelope, digest) for raw, digest
-                                         in fresh], mlist.subject_prefix, limits, zdict)),
-                          digests))
+        for batch in _batches(items, CHUNK, CHUNK_BYTES):
+            spans = [item for item in batch if isinstance(item, Span)]
+            chunk = [item for item in batch if isinstance(item, RawMessage)]
+            if spans and zdict is None:  # the dictionary learns from the first mail: read here
+                chunk, spans = _read_here(spans), []
+            if spans:
+                ahead.append((_start_spans(pool, spans, (mlist, mlist.subject_prefix, limits,
+                                                         zdict, str(store.folder))), set()))
+            else:
+                summary.read += len(chunk)
+                pending = set().union(*(digests for _, digests in ahead))
+                fresh, digests = _new(store, mlist, chunk, summary, pending)
+                zdict = zdict or _dictionary(store, [raw for raw, _ in fresh])
+                ahead.append((_start(pool, ([(raw.data, raw.envelope, digest) for raw, digest
+                                             in fresh], mlist.subject_prefix, limits, zdict)),
+                              digests))
+                if progress:
+                    progress(len(chunk))
             if len(ahead) > (AHEAD if pool is not None else 0):
-                store_all(store, mlist, ahead.popleft()[0].get(), summary)
+                _store_next(store, mlist, ahead, summary, progress)
                 release()
-            if progress:
-                progress(len(chunk))
         while ahead:
-            store_all(store, mlist, ahead.popleft()[0].get(), summary)
+            _store_next(store, mlist, ahead, summary, progress)
     finally:
         if pool is not None:
             pool.terminate()
     return summary
+
+
+def _store_next(store: Store, mlist: ListInfo,
+                ahead: deque[tuple[AsyncResult[Prepared], set[bytes]]], summary: Summary,
+                progress: Callable[[int], None] | None) -> None:
+    prepared = ahead.popleft()[0].get()
+    summary.read += prepared.read
+    summary.present += prepared.present
+    store_all(store, mlist, prepared.records, summary)
+    if progress and prepared.read:
+        progress(prepared.read)
+
+
+def _read_here(spans: list[Span]) -> list[RawMessage]:
+    from mailarchive.sources import read_items
+
+    return [raw for span in spans for raw in read_items(span)]
 
 
 def _pool(workers: int) -> Pool:
@@ -193,10 +274,10 @@ def _yield_to_the_store() -> None:
 class _Done:
     """An already-computed result, for running without a pool."""
 
-    def __init__(self, value: list[Record]) -> None:
+    def __init__(self, value: Prepared) -> None:
         self.value = value
 
-    def get(self) -> list[Record]:
+    def get(self) -> Prepared:
         return self.value
 
 
@@ -208,18 +289,41 @@ def _dictionary(store: Store, fresh: list[RawMessage]) -> bytes | None:
     return zdict
 
 
-def _start(pool: Pool | None, job: Job) -> AsyncResult[list[Record]]:
+def _start(pool: Pool | None, job: Job) -> AsyncResult[Prepared]:
     if pool is None:
-        return _Done(_prepare_all(job))  # type: ignore[return-value]
+        return _Done(Prepared(_prepare_all(job)))  # type: ignore[return-value]
     fresh, prefix, limits, zdict = job
     size = max(1, len(fresh) // 16)
     parts = [(fresh[i:i + size], prefix, limits, zdict) for i in range(0, len(fresh), size)]
-    return _Flatten(pool.map_async(_prepare_in_worker, parts))  # type: ignore[return-value]
+    return _Joined(pool.map_async(_prepare_in_worker, parts))  # type: ignore[return-value]
 
 
-class _Flatten:
-    def __init__(self, result: AsyncResult[list[list[Record]]]) -> None:
+def _start_spans(pool: Pool | None, spans: list[Span],
+                 rest: tuple[ListInfo, str, Limits, bytes | None, str]) -> AsyncResult[Prepared]:
+    jobs = [(span, *rest) for span in spans]
+    if pool is None:
+        return _Done(_joined([_prepare_span(job) for job in jobs]))  # type: ignore[return-value]
+    return _Joined(pool.map_async(_prepare_span_in_worker, jobs))  # type: ignore[return-value]
+
+
+class _Joined:
+    """The results of a batch's parts, as one."""
+
+    def __init__(self, result: AsyncResult[Any]) -> None:
         self.result = result
 
-    def get(self) -> list[Record]:
-        return [item for part in self.result.get() for item in part]
+    def get(self) -> Prepared:
+        return _joined(self.result.get())
+
+
+def _joined(parts: list[list[Record]] | list[Prepared]) -> Prepared:
+    records: list[Record] = []
+    read = present = 0
+    for part in parts:
+        if isinstance(part, Prepared):
+            records.extend(part.records)
+            read += part.read
+            present += part.present
+        else:
+            records.extend(part)
+    return Prepared(records, read, present)
