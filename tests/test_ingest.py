@@ -240,3 +240,43 @@ def test_a_span_that_cannot_be_read_is_one_clear_error(tmp_path: Path) -> None:
     for workers in (0, 2):
         with pytest.raises(sources.SourceError, match=f"{path}: cannot read it"):
             ingest(store, store.ensure_list("l"), items, workers=workers)
+
+
+def test_maildir_files_read_by_the_workers_archive_what_reading_here_archives(
+        tmp_path: Path, monkeypatch) -> None:
+    """A maildir given as groups of files (its parsing processes read them) ends as the same
+    archive, numbers included, as the maildir read by the storing process, in name order."""
+    import mailarchive.ingest as ingest_module
+    import mailarchive.sources.maildir as maildir_module
+    from mailarchive import sources
+    from mailarchive.model import Files
+
+    monkeypatch.setattr(ingest_module, "CHUNK_BYTES", 110_000)
+    monkeypatch.setattr(maildir_module, "GROUP", 7)
+    folder = tmp_path / "md"
+    for sub in ("cur", "new", "tmp"):
+        (folder / sub).mkdir(parents=True)
+    distinct = [mail(f"m{i}@x", f"Subject {i}", f"<m{i // 3}@x>" if i else "", day=1 + i % 28,
+                     body="word " * (i % 50) + "\n") for i in range(300)]
+    for i, data in enumerate(distinct + distinct[:30]):
+        sub = "new" if i % 5 == 0 else "cur"
+        (folder / sub / f"{1000 + (i * 7919) % 997}.{i}:2,S").write_bytes(data)
+    (folder / "cur" / ".hidden").write_bytes(b"not mail")
+    assert all(isinstance(item, Files) for item in sources.items(str(folder)))
+    expected: list[tuple[int, str, int]] | None = None
+    for name, workers, located in (("read", 0, False), ("here", 0, True), ("pool", 2, True)):
+        store = Store(tmp_path / name)
+        mlist = store.ensure_list("l")
+        items = sources.items(str(folder)) if located else sources.read(str(folder))
+        summary = ingest(store, mlist, items, workers=workers)
+        assert (summary.read, summary.added, summary.present) == (330, 300, 30), name
+        rows = [(r.num, r.message_id, r.thread) for r in store.iter_messages(mlist)]
+        expected = expected or rows
+        assert rows == expected, name
+    missing = list(sources.items(str(folder)))
+    (folder / "new" / sorted(p.name for p in (folder / "new").iterdir())[-1]).unlink()
+    store = Store(tmp_path / "gone")
+    import pytest
+
+    with pytest.raises(sources.SourceError, match="md/new/.*: cannot read it"):
+        ingest(store, store.ensure_list("l"), missing, workers=2)

@@ -20,7 +20,7 @@ from mailarchive.store import DatabaseError, ListInfo, Store, StoreError, troubl
 
 if TYPE_CHECKING:
     from mailarchive.ingest import Summary
-    from mailarchive.model import RawMessage, Span
+    from mailarchive.model import Located, RawMessage
     from mailarchive.pagestore import Filled
     from mailarchive.parse import Limits
     from mailarchive.refresh import Summary as Refreshed
@@ -142,16 +142,17 @@ def import_cmd(list_name: str, source: tuple[str, ...], title: str | None, addre
     click.echo(f"{list_name}: {summary.line()}")
 
 
-def _items(specs: tuple[str, ...], quoting: str, spans: bool) -> Iterator[RawMessage | Span]:
-    """The sources' messages; with `spans`, big plain mbox files as spans that the parsing
-    processes read themselves."""
+def _items(specs: tuple[str, ...], quoting: str, located: bool
+           ) -> Iterator[RawMessage | Located]:
+    """The sources' messages; with `located`, big plain mbox files and maildirs as mail that
+    the parsing processes read themselves."""
     from mailarchive import sources
 
     for spec in specs:
-        yield from sources.items(spec, quoting) if spans else sources.read(spec, quoting)
+        yield from sources.items(spec, quoting) if located else sources.read(spec, quoting)
 
 
-def _import(store: Store, mlist: ListInfo, raws: Iterator[RawMessage | Span], workers: int,
+def _import(store: Store, mlist: ListInfo, raws: Iterator[RawMessage | Located], workers: int,
             limits: Limits) -> Summary:
     from mailarchive.ingest import ingest
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mailarchive.memory import release
-from mailarchive.model import RawMessage, Span
+from mailarchive.model import Files, Located, RawMessage, Span
 from mailarchive.packing import pack
 from mailarchive.packing import train as train_dictionary
 from mailarchive.parse import DEFAULT_LIMITS, Limits, budgeted, parse_safely
@@ -96,17 +96,18 @@ class Prepared(NamedTuple):
     present: int = 0
 
 
-# A span job: the spans, and what parsing and finding the archived messages need.
-SpanJob = tuple[Span, ListInfo, str, Limits, bytes | None, str]
+# A job of mail a parsing process reads itself (a span of an mbox, maildir files), and what
+# parsing and finding the archived messages need.
+LocatedJob = tuple[Located, ListInfo, str, Limits, bytes | None, str]
 
 
-def _prepare_span(job: SpanJob) -> Prepared:
-    """Read a span of an mbox, leave out what the archive already holds (as `_new` does for
-    messages read by the storing process), and prepare the rest."""
+def _prepare_located(job: LocatedJob) -> Prepared:
+    """Read the mail, leave out what the archive already holds (as `_new` does for messages
+    read by the storing process), and prepare the rest."""
     from mailarchive.sources import read_items
 
-    span, mlist, subject_prefix, limits, zdict, archive = job
-    raws = read_items(span)
+    located, mlist, subject_prefix, limits, zdict, archive = job
+    raws = read_items(located)
     digests = [hashlib.sha256(raw.data).digest() for raw in raws]
     stored = _reader(archive).present(mlist, digests)
     fresh: list[tuple[bytes, str | None, bytes]] = []
@@ -119,8 +120,8 @@ def _prepare_span(job: SpanJob) -> Prepared:
     return Prepared(records, len(raws), len(raws) - len(fresh))
 
 
-def _prepare_span_in_worker(job: SpanJob) -> Prepared:
-    prepared = _prepare_span(job)
+def _prepare_located_in_worker(job: LocatedJob) -> Prepared:
+    prepared = _prepare_located(job)
     release()
     return prepared
 
@@ -163,15 +164,15 @@ def add_one(store: Store, mlist: ListInfo, raw: RawMessage,
         return store.add(mlist, item)
 
 
-def _batches(items: Iterable[RawMessage | Span], count: int, size: int
-             ) -> Iterator[list[RawMessage | Span]]:
-    """Runs of at most `count` messages and (but for one big message) `size` bytes; spans of
-    mbox files in runs of their own, of up to `size` bytes."""
-    batch: list[RawMessage | Span] = []
+def _batches(items: Iterable[RawMessage | Located], count: int, size: int
+             ) -> Iterator[list[RawMessage | Located]]:
+    """Runs of at most `count` messages and (but for one big message) `size` bytes; mail the
+    parsing processes read (spans of mbox files, maildir files) in runs of their own."""
+    batch: list[RawMessage | Located] = []
     total = 0
     for item in items:
-        length = item.end - item.start if isinstance(item, Span) else len(item.data)
-        if batch and (isinstance(item, Span) != isinstance(batch[0], Span)
+        length = _length(item)
+        if batch and (isinstance(item, RawMessage) != isinstance(batch[0], RawMessage)
                       or total + length > size or len(batch) == count):
             yield batch
             batch, total = [], 0
@@ -199,10 +200,17 @@ def _new(store: Store, mlist: ListInfo, chunk: list[RawMessage], summary: Summar
     return fresh, seen
 
 
-def ingest(store: Store, mlist: ListInfo, items: Iterable[RawMessage | Span], workers: int = 0,
+def _length(item: RawMessage | Located) -> int:
+    if isinstance(item, Span):
+        return item.end - item.start
+    return item.size if isinstance(item, Files) else len(item.data)
+
+
+def ingest(store: Store, mlist: ListInfo, items: Iterable[RawMessage | Located],
+           workers: int = 0,
            progress: Callable[[int], None] | None = None,
            limits: Limits = DEFAULT_LIMITS) -> Summary:
-    """Archive every message of `items` (messages, or spans of mbox files) into `mlist`;
+    """Archive every message of `items` (messages, or mail to read: see `Located`) into `mlist`;
     parsing runs in `workers` processes, up to AHEAD batches ahead of this one, which stores
     them in order."""
     summary = Summary()
@@ -213,13 +221,13 @@ def ingest(store: Store, mlist: ListInfo, items: Iterable[RawMessage | Span], wo
     ahead: deque[tuple[AsyncResult[Prepared], set[bytes]]] = deque()
     try:
         for batch in _batches(items, CHUNK, CHUNK_BYTES):
-            spans = [item for item in batch if isinstance(item, Span)]
+            located = [item for item in batch if not isinstance(item, RawMessage)]
             chunk = [item for item in batch if isinstance(item, RawMessage)]
-            if spans and zdict is None:  # the dictionary learns from the first mail: read here
-                chunk, spans = _read_here(spans), []
-            if spans:
-                ahead.append((_start_spans(pool, spans, (mlist, mlist.subject_prefix, limits,
-                                                         zdict, str(store.folder))), set()))
+            if located and zdict is None:  # the dictionary learns from the first mail: read here
+                chunk, located = _read_here(located), []
+            if located:
+                ahead.append((_start_located(pool, located, (mlist, mlist.subject_prefix, limits,
+                                                             zdict, str(store.folder))), set()))
             else:
                 summary.read += len(chunk)
                 pending = set().union(*(digests for _, digests in ahead))
@@ -252,10 +260,10 @@ def _store_next(store: Store, mlist: ListInfo,
         progress(prepared.read)
 
 
-def _read_here(spans: list[Span]) -> list[RawMessage]:
+def _read_here(located: list[Located]) -> list[RawMessage]:
     from mailarchive.sources import read_items
 
-    return [raw for span in spans for raw in read_items(span)]
+    return [raw for item in located for raw in read_items(item)]
 
 
 def _pool(workers: int) -> Pool:
@@ -298,12 +306,13 @@ def _start(pool: Pool | None, job: Job) -> AsyncResult[Prepared]:
     return _Joined(pool.map_async(_prepare_in_worker, parts))  # type: ignore[return-value]
 
 
-def _start_spans(pool: Pool | None, spans: list[Span],
-                 rest: tuple[ListInfo, str, Limits, bytes | None, str]) -> AsyncResult[Prepared]:
-    jobs = [(span, *rest) for span in spans]
+def _start_located(pool: Pool | None, located: list[Located],
+                   rest: tuple[ListInfo, str, Limits, bytes | None, str]
+                   ) -> AsyncResult[Prepared]:
+    jobs = [(item, *rest) for item in located]
     if pool is None:
-        return _Done(_joined([_prepare_span(job) for job in jobs]))  # type: ignore[return-value]
-    return _Joined(pool.map_async(_prepare_span_in_worker, jobs))  # type: ignore[return-value]
+        return _Done(_joined([_prepare_located(job) for job in jobs]))  # type: ignore[return-value]
+    return _Joined(pool.map_async(_prepare_located_in_worker, jobs))  # type: ignore[return-value]
 
 
 class _Joined:

@@ -26,6 +26,18 @@ class Span:
     quoting: str
 
 
+@dataclass(frozen=True)
+class Files:
+    """Message files of a maildir, `size` bytes together: read, like a `Span`, by the parsing
+    process a bulk import sends them to."""
+
+    paths: tuple[str, ...]
+    size: int
+
+
+Located = Span | Files  # mail a parsing process reads itself
+
+
 @dataclass
 class Part:
     """One displayable piece of a message body, in reading order."""

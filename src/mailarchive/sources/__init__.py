@@ -6,9 +6,9 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from mailarchive.model import RawMessage, Span
+from mailarchive.model import Located, RawMessage, Span
 from mailarchive.sources.files import is_mbox_start, open_bytes
-from mailarchive.sources.maildir import is_maildir, read_maildir
+from mailarchive.sources.maildir import is_maildir, maildir_files, read_files, read_maildir
 from mailarchive.sources.mbox import SPAN, read_mbox, read_span, spans
 
 
@@ -35,25 +35,30 @@ def read(spec: str, quoting: str = "mboxrd") -> Iterator[RawMessage]:
         yield from _read_file(path, quoting)
 
 
-def items(spec: str, quoting: str = "mboxrd", size: int = SPAN) -> Iterator[RawMessage | Span]:
-    """What `read` gives, but a plain mbox file bigger than a span as spans, which the parsing
-    processes of a bulk import read themselves (see `Span`)."""
+def items(spec: str, quoting: str = "mboxrd", size: int = SPAN
+          ) -> Iterator[RawMessage | Located]:
+    """What `read` gives, but a plain mbox file bigger than a span as spans, and a maildir's
+    files in groups, which the parsing processes of a bulk import read themselves."""
     path = Path(spec)
-    if spec != "-" and path.is_file() and _plain_mbox(path) and path.stat().st_size > size:
-        try:
-            yield from spans(spec, quoting, size)
-        except OSError as error:
-            raise SourceError(f"{path}: cannot read it ({error.strerror or error})") from error
-    else:
-        yield from read(spec, quoting)
-
-
-def read_items(span: Span) -> list[RawMessage]:
-    """The messages of a span (in a parsing process), with a source's one-line error."""
     try:
-        return list(read_span(span))
+        if spec != "-" and path.is_file() and _plain_mbox(path) and path.stat().st_size > size:
+            yield from spans(spec, quoting, size)
+        elif spec != "-" and path.is_dir() and is_maildir(path):
+            yield from maildir_files(path)
+        else:
+            yield from read(spec, quoting)
     except OSError as error:
-        raise SourceError(f"{span.path}: cannot read it ({error.strerror or error})") from error
+        raise SourceError(f"{path}: cannot read it ({error.strerror or error})") from error
+
+
+def read_items(item: Located) -> list[RawMessage]:
+    """The messages of a span or of maildir files (in a parsing process), with a source's
+    one-line error."""
+    try:
+        return list(read_span(item) if isinstance(item, Span) else read_files(item))
+    except OSError as error:
+        where = error.filename or (item.path if isinstance(item, Span) else item.paths[0])
+        raise SourceError(f"{where}: cannot read it ({error.strerror or error})") from error
 
 
 def _plain_mbox(path: Path) -> bool:
