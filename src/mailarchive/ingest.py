@@ -8,7 +8,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from mailarchive.memory import release
 from mailarchive.model import Files, Located, RawMessage, Span
@@ -81,19 +81,19 @@ def _one_copy(zdict: bytes | None) -> bytes | None:
     return _DICTIONARY
 
 
-def _prepare_in_worker(job: Job) -> list[Record]:
-    prepared = _prepare_all(job)
-    release()
-    return prepared
-
-
 class Prepared(NamedTuple):
-    """A batch back from the parsing processes: its new messages, and for spans (which the
-    processes read themselves) how many messages they read and found already archived."""
+    """What the parsing processes give back: the new messages, and for mail they read
+    themselves (`Located`) how many messages they read and found already archived."""
 
     records: list[Record]
     read: int = 0
     present: int = 0
+
+
+def _prepare_in_worker(job: Job) -> Prepared:
+    prepared = Prepared(_prepare_all(job))
+    release()
+    return prepared
 
 
 # A job of mail a parsing process reads itself (a span of an mbox, maildir files), and what
@@ -318,21 +318,13 @@ def _start_located(pool: Pool | None, located: list[Located],
 class _Joined:
     """The results of a batch's parts, as one."""
 
-    def __init__(self, result: AsyncResult[Any]) -> None:
+    def __init__(self, result: AsyncResult[list[Prepared]]) -> None:
         self.result = result
 
     def get(self) -> Prepared:
         return _joined(self.result.get())
 
 
-def _joined(parts: list[list[Record]] | list[Prepared]) -> Prepared:
-    records: list[Record] = []
-    read = present = 0
-    for part in parts:
-        if isinstance(part, Prepared):
-            records.extend(part.records)
-            read += part.read
-            present += part.present
-        else:
-            records.extend(part)
-    return Prepared(records, read, present)
+def _joined(parts: list[Prepared]) -> Prepared:
+    return Prepared([record for part in parts for record in part.records],
+                    sum(part.read for part in parts), sum(part.present for part in parts))
