@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from pathlib import Path
 
 from mailarchive.ingest import ingest
@@ -280,3 +281,26 @@ def test_maildir_files_read_by_the_workers_archive_what_reading_here_archives(
 
     with pytest.raises(sources.SourceError, match="md/new/.*: cannot read it"):
         ingest(store, store.ensure_list("l"), missing, workers=2)
+
+
+def test_what_was_read_before_a_source_fails_is_stored(tmp_path: Path, monkeypatch) -> None:
+    """A source that fails half-way (a truncated or unreadable file) stops the import with its
+    error, once every message read before it is stored, also those the workers had in hand."""
+    import pytest
+
+    import mailarchive.ingest as ingest_module
+    from mailarchive import sources
+
+    monkeypatch.setattr(ingest_module, "CHUNK", 10)
+
+    def failing() -> Iterator[RawMessage]:
+        yield from raws(*(mail(f"m{i}@x", f"Subject {i}") for i in range(45)))
+        raise sources.SourceError("list.mbox.xz: the compressed file is truncated")
+
+    for workers in (0, 2):
+        store = Store(tmp_path / f"w{workers}")
+        mlist = store.ensure_list("l")
+        with pytest.raises(sources.SourceError, match="truncated"):
+            ingest(store, mlist, failing(), workers=workers)
+        assert [r.message_id for r in store.iter_messages(mlist)] == [
+            f"m{i}@x" for i in range(45)]

@@ -219,8 +219,9 @@ def ingest(store: Store, mlist: ListInfo, items: Iterable[RawMessage | Located],
     # the batches with the workers, with the digests of the messages this process read for them
     # (not yet stored, so not found by `present`)
     ahead: deque[tuple[AsyncResult[Prepared], set[bytes]]] = deque()
+    failed: list[Exception] = []
     try:
-        for batch in _batches(items, CHUNK, CHUNK_BYTES):
+        for batch in _batches(_until_failure(items, failed), CHUNK, CHUNK_BYTES):
             located = [item for item in batch if not isinstance(item, RawMessage)]
             chunk = [item for item in batch if isinstance(item, RawMessage)]
             if located and zdict is None:  # the dictionary learns from the first mail: read here
@@ -246,7 +247,19 @@ def ingest(store: Store, mlist: ListInfo, items: Iterable[RawMessage | Located],
     finally:
         if pool is not None:
             pool.terminate()
+    if failed:
+        raise failed[0]
     return summary
+
+
+def _until_failure(items: Iterable[RawMessage | Located], failed: list[Exception]
+                   ) -> Iterator[RawMessage | Located]:
+    """`items` until reading them fails (an unreadable or truncated file): the failure is kept
+    in `failed`, to be raised once what was read before it is stored."""
+    try:
+        yield from items
+    except Exception as error:
+        failed.append(error)
 
 
 def _store_next(store: Store, mlist: ListInfo,
