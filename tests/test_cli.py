@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from mailarchive.cli import main
+from mailarchive.sources.mbox import read_mbox
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "salon.mbox"
@@ -243,3 +245,26 @@ def test_a_small_bulk_import_into_a_big_archive_merges_for_its_own_size(tmp_path
     assert store.fold_search_index(messages // 4) == "folded"
     found = json.loads(cli("search", "--archive", str(archive), "--json", "prince").stdout)
     assert found["total"] >= 1
+
+
+@pytest.mark.parametrize("suffix,compress", [(".xz", "lzma"), (".gz", "gzip")])
+def test_a_truncated_compressed_mbox_is_one_line_and_keeps_what_came_before(
+        tmp_path: Path, suffix: str, compress: str) -> None:
+    import importlib
+
+    packed = importlib.import_module(compress).compress(SAMPLE.read_bytes())
+    path = tmp_path / f"salon.mbox{suffix}"
+    path.write_bytes(packed[: len(packed) * 3 // 4])
+    archive = str(tmp_path / "a")
+    done = cli("import", "--archive", archive, "salon", str(path))
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert done.stderr.startswith(f"Error: {path}: the compressed file is truncated (")
+    assert done.stderr.endswith("(what was read before it is archived)\n")
+    from mailarchive import sources
+
+    whole = [raw.data for raw in sources.read(str(SAMPLE))]
+    out = tmp_path / "kept.mbox"
+    assert cli("export-mbox", "salon", "-o", str(out), "--archive", archive).returncode == 0
+    stored = [raw.data for raw in read_mbox(io.BytesIO(out.read_bytes()), "x")]
+    assert 30 < len(stored) < 56 and stored == whole[:len(stored)]  # all but the one cut off

@@ -86,7 +86,8 @@ def _read_file(path: Path, quoting: str) -> Iterator[RawMessage]:
     except OSError as error:
         raise SourceError(f"{path}: cannot read it ({error.strerror or error})") from error
     except EOFError as error:
-        raise SourceError(f"{path}: the compressed file is truncated ({error})") from error
+        raise SourceError(f"{path}: the compressed file is truncated ({error}); the message it "
+                          "cuts off is left out") from error
 
 
 def _read_stream(stream: object, origin: str, quoting: str) -> Iterator[RawMessage]:

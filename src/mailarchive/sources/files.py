@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import io
 from pathlib import Path
 from typing import BinaryIO
 
@@ -17,8 +16,10 @@ def open_bytes(path: Path) -> BinaryIO:
         head = probe.read(6)
     for magic, module in _MAGIC.items():
         if head.startswith(magic):
-            raw: BinaryIO = importlib.import_module(module).open(path, "rb")
-            return io.BufferedReader(raw, buffer_size=1 << 20)  # type: ignore[type-var]
+            # read as it is (it buffers, peeks and reads in pieces itself): a reader around it
+            # would ask it for whole chunks, and a truncated file then gives none of its last
+            decompressed: BinaryIO = importlib.import_module(module).open(path, "rb")
+            return decompressed
     return open(path, "rb", buffering=1 << 20)
 
 

@@ -43,13 +43,15 @@ def read_mbox(stream: Any, origin: str, quoting: str = "mboxrd",
     buffer = b""
     offset = base  # file offset of buffer[0]
     while True:
-        chunk = stream.read(CHUNK)
+        chunk, cut_off = _read_chunk(stream)
         buffer += chunk
         cut = 0
         for match in _SEPARATOR.finditer(buffer):
             if match.start() + 1 > cut:
                 yield _message(buffer[cut:match.start() + 1], f"{origin}:{offset + cut}", quoting)
                 cut = match.end() - 5
+        if cut_off is not None:
+            raise cut_off  # the message the cut leaves unfinished is not kept
         if not chunk:
             break
         buffer, offset = buffer[cut:], offset + cut
@@ -58,6 +60,24 @@ def read_mbox(stream: Any, origin: str, quoting: str = "mboxrd",
         if last.endswith((b"\n\n", b"\n\r\n")):
             last = last[: -1 if last.endswith(b"\n\n") else -2]
         yield _message(last, f"{origin}:{offset + cut}", quoting)
+
+
+def _read_chunk(stream: Any) -> tuple[bytes, EOFError | None]:
+    """Up to CHUNK bytes. A truncated compressed file gives what it holds before the cut, with
+    the error: one buffered read of the whole chunk would drop that part of it too."""
+    read = getattr(stream, "read1", stream.read)
+    pieces: list[bytes] = []
+    size = 0
+    while size < CHUNK:
+        try:
+            piece = read(CHUNK - size)
+        except EOFError as error:
+            return b"".join(pieces), error
+        if not piece:
+            break
+        pieces.append(piece)
+        size += len(piece)
+    return b"".join(pieces), None
 
 
 def spans(path: str, quoting: str, size: int = SPAN) -> Iterator[Span]:
