@@ -304,3 +304,24 @@ def test_what_was_read_before_a_source_fails_is_stored(tmp_path: Path, monkeypat
             ingest(store, mlist, failing(), workers=workers)
         assert [r.message_id for r in store.iter_messages(mlist)] == [
             f"m{i}@x" for i in range(45)]
+
+
+def test_a_message_in_two_spans_of_one_batch_is_stored_once(tmp_path: Path) -> None:
+    """Each span is deduplicated by the process that reads it, apart from the others: a message
+    that two spans of one batch both hold reaches the storing process twice, which stores it
+    once (it failed on the archive's unique digest)."""
+    from mailarchive import sources
+
+    messages = [mail(f"m{i}@x", f"Subject {i}", body="x " * 30 + "\n") for i in range(100)]
+    _mbox(tmp_path / "twice.mbox", messages + messages)
+    for workers in (0, 2):
+        store = Store(tmp_path / f"w{workers}")
+        mlist = store.ensure_list("l")
+        ingest(store, mlist, raws(*(mail(f"t{i}@x", f"Train {i}") for i in range(250))))
+        assert store.dictionary() is not None  # so every span goes to the parsing processes
+        items = list(sources.items(str(tmp_path / "twice.mbox"), size=2000))
+        assert len(items) > 10
+        summary = ingest(store, mlist, items, workers=workers)
+        assert (summary.read, summary.added, summary.present) == (200, 100, 100)
+        numbers = {r.message_id: r.num for r in store.iter_messages(mlist)}
+        assert [numbers[f"m{i}@x"] for i in range(100)] == list(range(251, 351))

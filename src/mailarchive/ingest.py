@@ -139,14 +139,16 @@ def _reader(archive: str) -> Store:
 
 
 def store_all(store: Store, mlist: ListInfo, prepared: list[Record], summary: Summary) -> None:
-    """Write one chunk of distinct prepared messages in one transaction. Those stored since the
-    chunk was deduplicated (a live delivery meanwhile) are found with one statement per 500."""
+    """Write one batch of prepared messages in one transaction. Those stored since the batch was
+    deduplicated (a live delivery meanwhile) are found with one statement per 500, and a message
+    twice in the batch (in two spans, each deduplicated apart) is stored once."""
     with store.batch():
         stored = store.present(mlist, [item.digest for item in prepared])
         for item in prepared:
             if item.digest in stored or store.add(mlist, item, checked=True) is None:
                 summary.present += 1
                 continue
+            stored.add(item.digest)
             summary.added += 1
             summary.defective += bool(item.defects)
 
