@@ -325,3 +325,24 @@ def test_a_message_in_two_spans_of_one_batch_is_stored_once(tmp_path: Path) -> N
         assert (summary.read, summary.added, summary.present) == (200, 100, 100)
         numbers = {r.message_id: r.num for r in store.iter_messages(mlist)}
         assert [numbers[f"m{i}@x"] for i in range(100)] == list(range(251, 351))
+
+
+def test_a_span_read_here_that_fails_keeps_the_batches_before_it(tmp_path: Path) -> None:
+    """Until the archive has a dictionary, spans are read by the storing process; one that
+    cannot be read is a failing source too: the batches before it are stored."""
+    import pytest
+
+    from mailarchive import sources
+
+    path = tmp_path / "list.mbox"
+    _mbox(path, [mail(f"m{i}@x", f"Subject {i}") for i in range(300)])
+    spans = list(sources.items(str(path), size=5000))
+    path.unlink()
+    first = raws(*(mail(f"f{i}@x", f"First {i}") for i in range(20)))  # too few for a dictionary
+    for workers in (0, 2):
+        store = Store(tmp_path / f"w{workers}")
+        mlist = store.ensure_list("l")
+        with pytest.raises(sources.SourceError, match="cannot read it"):
+            ingest(store, mlist, [*first, *spans], workers=workers)
+        assert store.dictionary() is None
+        assert [r.message_id for r in store.iter_messages(mlist)] == [f"f{i}@x" for i in range(20)]

@@ -227,7 +227,11 @@ def ingest(store: Store, mlist: ListInfo, items: Iterable[RawMessage | Located],
             located = [item for item in batch if not isinstance(item, RawMessage)]
             chunk = [item for item in batch if isinstance(item, RawMessage)]
             if located and zdict is None:  # the dictionary learns from the first mail: read here
-                chunk, located = _read_here(located), []
+                try:
+                    chunk, located = _read_here(located), []
+                except Exception as error:  # as a failing source: what came before is stored
+                    failed.append(error)
+                    break
             if located:
                 ahead.append((_start_located(pool, located, (mlist, mlist.subject_prefix, limits,
                                                              zdict, str(store.folder))), set()))
