@@ -237,12 +237,7 @@ def ingest(store: Store, mlist: ListInfo, items: Iterable[RawMessage | Located],
                                                              zdict, str(store.folder))), set()))
             else:
                 summary.read += len(chunk)
-                pending = set().union(*(digests for _, digests in ahead))
-                fresh, digests = _new(store, mlist, chunk, summary, pending)
-                zdict = zdict or _dictionary(store, [raw for raw, _ in fresh])
-                ahead.append((_start(pool, ([(raw.data, raw.envelope, digest) for raw, digest
-                                             in fresh], mlist.subject_prefix, limits, zdict)),
-                              digests))
+                zdict = _start_read(store, mlist, chunk, ahead, summary, (pool, limits, zdict))
                 if progress:
                     progress(len(chunk))
             if len(ahead) > (AHEAD if pool is not None else 0):
@@ -266,6 +261,21 @@ def _until_failure(items: Iterable[RawMessage | Located], failed: list[Exception
         yield from items
     except Exception as error:
         failed.append(error)
+
+
+def _start_read(store: Store, mlist: ListInfo, chunk: list[RawMessage],
+                ahead: deque[tuple[AsyncResult[Prepared], set[bytes]]], summary: Summary,
+                how: tuple[Pool | None, Limits, bytes | None]) -> bytes | None:
+    """Send the workers the messages of a chunk read here that neither the archive nor the
+    batches ahead hold; the archive's dictionary (trained on them if it had none)."""
+    pool, limits, zdict = how
+    pending = set().union(*(digests for _, digests in ahead))
+    fresh, digests = _new(store, mlist, chunk, summary, pending)
+    zdict = zdict or _dictionary(store, [raw for raw, _ in fresh])
+    job = ([(raw.data, raw.envelope, digest) for raw, digest in fresh], mlist.subject_prefix,
+           limits, zdict)
+    ahead.append((_start(pool, job), digests))
+    return zdict
 
 
 def _store_next(store: Store, mlist: ListInfo,
