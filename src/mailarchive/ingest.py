@@ -102,22 +102,16 @@ LocatedJob = tuple[Located, ListInfo, str, Limits, bytes | None, str]
 
 
 def _prepare_located(job: LocatedJob) -> Prepared:
-    """Read the mail, leave out what the archive already holds (as `_new` does for messages
-    read by the storing process), and prepare the rest."""
+    """Read the mail, leave out what the archive already holds (`_new`, as for messages read
+    by the storing process), and prepare the rest."""
     from mailarchive.sources import read_items
 
     located, mlist, subject_prefix, limits, zdict, archive = job
     raws = read_items(located)
-    digests = [hashlib.sha256(raw.data).digest() for raw in raws]
-    stored = _reader(archive).present(mlist, digests)
-    fresh: list[tuple[bytes, str | None, bytes]] = []
-    seen: set[bytes] = set()
-    for raw, digest in zip(raws, digests, strict=True):
-        if digest not in seen and digest not in stored:
-            seen.add(digest)
-            fresh.append((raw.data, raw.envelope, digest))
-    records = _prepare_all((fresh, subject_prefix, limits, zdict))
-    return Prepared(records, len(raws), len(raws) - len(fresh))
+    counted = Summary()
+    fresh, _ = _new(_reader(archive), mlist, raws, counted, set())
+    records = _prepare_all((_messages(fresh), subject_prefix, limits, zdict))
+    return Prepared(records, len(raws), counted.present)
 
 
 def _prepare_located_in_worker(job: LocatedJob) -> Prepared:
@@ -202,6 +196,11 @@ def _new(store: Store, mlist: ListInfo, chunk: list[RawMessage], summary: Summar
     return fresh, seen
 
 
+def _messages(fresh: list[tuple[RawMessage, bytes]]) -> list[tuple[bytes, str | None, bytes]]:
+    """Messages with their digests as a job carries them (see `Job`)."""
+    return [(raw.data, raw.envelope, digest) for raw, digest in fresh]
+
+
 def _length(item: RawMessage | Located) -> int:
     if isinstance(item, Span):
         return item.end - item.start
@@ -272,8 +271,7 @@ def _start_read(store: Store, mlist: ListInfo, chunk: list[RawMessage],
     pending = set().union(*(digests for _, digests in ahead))
     fresh, digests = _new(store, mlist, chunk, summary, pending)
     zdict = zdict or _dictionary(store, [raw for raw, _ in fresh])
-    job = ([(raw.data, raw.envelope, digest) for raw, digest in fresh], mlist.subject_prefix,
-           limits, zdict)
+    job = (_messages(fresh), mlist.subject_prefix, limits, zdict)
     ahead.append((_start(pool, job), digests))
     return zdict
 
