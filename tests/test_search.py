@@ -6,6 +6,7 @@ from __future__ import annotations
 import lzma
 import os
 import re
+import time
 import unicodedata
 from pathlib import Path
 
@@ -282,8 +283,64 @@ def test_one_phrase_queries_rank_in_bm25s_order_on_real_mail(tmp_path: Path) -> 
         by_part = service._ranking(store, one, lists, None)
         by_bm25 = service._ranking(store, replace(one, one_phrase=False), lists, None)
         assert list(by_part[0]) == list(by_bm25[0]) and by_part[1] == by_bm25[1], query
-    for query in ("kernel ethernet", "kernel OR ethernet", "(indy sgi)", "from:ralf kernel"):
-        assert not plan(parse_query(query), lists).one_phrase, query
+    for query in ("kernel ethernet", "kernel OR ethernet", "(indy sgi)", "from:ralf kernel",
+                  "mips from:ralf date:1997-03..1997-08", '"cache flush" OR indy*'):
+        several = plan(parse_query(query), lists)
+        assert not several.one_phrase, query
+        by_counts = service._ranking(store, several, lists, None)
+        scored = store.db.execute(f"SELECT m.id, {bm25_call()} * (1.0 + 0.25 / (1.0 + max(0, "
+                                  f"{int(time.time())} - m.date) / 31557600.0)), m.date FROM fts "
+                                  "JOIN messages m ON m.id = fts.rowid WHERE fts MATCH ? AND "
+                                  f"{' AND '.join(['1', *several.where])} ORDER BY fts.rowid "
+                                  "DESC", (several.match, *several.params)).fetchall()
+        assert len(scored) >= 3, query
+        by_bm25 = [r[0] for r in sorted(scored, key=lambda r: (r[1], -r[2]))]
+        assert list(by_counts[0]) == by_bm25[:len(by_counts[0])], query
+
+
+SEVERAL_PHRASES = ["engines loom", "engines OR loom", "engines algebraic -loom",
+                   "engine* from:babbage", '"algebraic patterns" OR jacquard',
+                   "(engines OR flore) -(loom patterns)", "engines OR 読書会",
+                   "subject:engines to:salon", "(-loom engines) OR flore"]
+
+
+@pytest.mark.parametrize("query", SEVERAL_PHRASES)
+def test_several_phrases_are_scored_as_bm25_from_the_kept_counts(store: Store, query: str) -> None:
+    """A query of several phrases is scored by `weighted_rank` from each phrase's number of
+    matching rows, counted apart (and kept): the plan lists its phrases in FTS5's own order, and
+    every row's score is bm25's. Without the counts, the function counts them itself."""
+    import math
+
+    from mailarchive.search.fts5 import plan
+    from mailarchive.search.query import parse_query
+    from mailarchive.search.ranking import WEIGHTED, bm25_call, weighted_call
+
+    by_name, _ = service._lists(store)
+    p = plan(parse_query(query), by_name)
+    assert p.match is not None and not p.one_phrase
+    store.db.register_fts5_function("phrase_count", lambda api, *_: api.phrase_count)
+    hits = service._phrase_hits(store, p)
+    assert hits is not None and len(hits) == len(p.phrases)
+    rows = store.db.execute(f"SELECT phrase_count(fts), {bm25_call()}, {weighted_call(hits)}, "
+                            f"{WEIGHTED}(fts) FROM fts WHERE fts MATCH ?", (p.match,)).fetchall()
+    assert rows, query
+    for phrases, bm25, weighted, counted_here in rows:
+        assert phrases == len(p.phrases)
+        assert math.isclose(weighted, bm25, rel_tol=1e-12, abs_tol=1e-15), query
+        assert math.isclose(counted_here, bm25, rel_tol=1e-12, abs_tol=1e-15), query
+
+
+def test_kept_phrase_counts_follow_the_archive(tmp_path: Path) -> None:
+    from mailarchive.search.fts5 import plan
+    from mailarchive.search.query import parse_query
+
+    store = Store(tmp_path / "a")
+    mlist = store.ensure_list("l")
+    ingest(store, mlist, [RawMessage(build(1, MESSAGES[0]), "x")])
+    p = plan(parse_query("engine OR loom"), {"l": mlist.id})
+    assert service._phrase_hits(store, p) == [1, 0]
+    ingest(store, mlist, [RawMessage(build(2, MESSAGES[1]), "x")])
+    assert service._phrase_hits(store, p) == [2, 1]
 
 
 def test_relevance_ranks_only_the_newest_matches_window(tmp_path: Path,

@@ -8,6 +8,7 @@ reaches MATCH unquoted: every word is a double-quoted FTS5 string.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from mailarchive.search.query import (
@@ -37,6 +38,7 @@ class Plan:
     where: tuple[str, ...]
     params: tuple[object, ...]
     one_phrase: bool = False  # MATCH has one positive phrase: bm25's IDF is the same for all rows
+    phrases: tuple[str, ...] = ()  # each phrase of MATCH on its own, numbered as FTS5 numbers them
 
 
 def _quoted(text: str) -> str:
@@ -64,6 +66,23 @@ def match_expression(node: Node) -> str:
     if isinstance(node, Not):
         raise ValueError("a negation needs a positive term beside it")
     raise TypeError(f"not a text term: {node!r}")
+
+
+def phrases(node: Node) -> Iterator[Word | Phrase]:
+    """The phrases of a text tree in the order `match_expression` writes them, which is the
+    order FTS5 numbers them in (a phrase with no tokens, like `"-"`, keeps its number)."""
+    if isinstance(node, Word | Phrase):
+        yield node
+    elif isinstance(node, Or):
+        for item in node.items:
+            yield from phrases(item)
+    elif isinstance(node, And):
+        for item in node.items:
+            if not isinstance(item, Not):
+                yield from phrases(item)
+        for item in node.items:
+            if isinstance(item, Not):
+                yield from phrases(item.item)
 
 
 def is_text(node: Node) -> bool:
@@ -121,7 +140,8 @@ def plan(node: Node, lists: dict[str, int]) -> Plan:
     if not text:
         rest += text_negated
         text_negated = []
-    match = match_expression(And((*text, *text_negated))) if text else None
+    tree = And((*text, *text_negated))
+    match = match_expression(tree) if text else None
     where: list[str] = []
     params: list[object] = []
     for item in rest:
@@ -129,4 +149,5 @@ def plan(node: Node, lists: dict[str, int]) -> Plan:
         where.append(sql)
         params.extend(values)
     one_phrase = len(text) == 1 and isinstance(text[0], Word | Phrase)
-    return Plan(match, tuple(where), tuple(params), one_phrase)
+    each = tuple(match_expression(p) for p in phrases(tree)) if text else ()
+    return Plan(match, tuple(where), tuple(params), one_phrase, each)

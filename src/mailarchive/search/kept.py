@@ -68,3 +68,6 @@ class Kept:
 
 
 KEPT = Kept()
+# how many rows each phrase of a query matches, for bm25's IDF: kept apart (each is a number,
+# and queries share their words)
+PHRASE_HITS = Kept(4096)

@@ -11,9 +11,9 @@ from typing import Any
 
 from mailarchive.render.filters import obfuscate_text
 from mailarchive.search.fts5 import YEAR, Plan, plan
-from mailarchive.search.kept import KEPT
+from mailarchive.search.kept import KEPT, PHRASE_HITS
 from mailarchive.search.query import And, DateRange, ListIs, Node, parse_query
-from mailarchive.search.ranking import bm25_call, row_part_call
+from mailarchive.search.ranking import bm25_call, row_part_call, weighted_call
 from mailarchive.search.snippet import (
     MAX_TEXT,
     Pieces,
@@ -66,15 +66,19 @@ class Results:
     total_exact: bool = True  # False: at least `total` (counting stops at COUNT_CAP)
 
 
-def _sql(p: Plan, lists: dict[str, int], scoped: str | None) -> tuple[str, str, list[object]]:
-    """FROM/WHERE clauses and the score expression for a plan."""
+def _sql(p: Plan, lists: dict[str, int], scoped: str | None,
+         hits: list[int] | None = None) -> tuple[str, str, list[object]]:
+    """FROM/WHERE clauses and the score expression for a plan (`hits`: how many rows each
+    phrase matches, from `_phrase_hits`; without them a query of several phrases is scored by
+    FTS5's bm25, which counts them again)."""
     where = ["m.removed IS NULL", *p.where]
     params: list[object] = []
     if p.match is not None:
         source = "fts JOIN messages m ON m.id = fts.rowid"
         where.insert(0, "fts MATCH ?")
         params.append(p.match)
-        relevance = row_part_call() if p.one_phrase else bm25_call()
+        relevance = (row_part_call() if p.one_phrase else
+                     weighted_call(hits) if hits is not None else bm25_call())
         score = (f"{relevance} * (1.0 + 0.25 / (1.0 + max(0, {int(time.time())} - m.date)"
                  f" / {YEAR}.0))")
     else:
@@ -149,12 +153,27 @@ def _ranking(store: Store, p: Plan, lists: dict[str, int], scoped: str | None
     (up to the cap). One pass over the newest matches (which FTS5 gives in id order) scores
     and counts them: bm25 over a common word's every match would cost seconds at a million
     messages."""
-    body, score, params = _sql(p, lists, scoped)
+    body, score, params = _sql(p, lists, scoped, _phrase_hits(store, p))
     scored: list[Any] = store.db.execute(
         f"SELECT m.id, {score}, m.date {body} ORDER BY fts.rowid DESC LIMIT ?",
         (*params, max(COUNT_CAP, RANK_WINDOW) + 1)).fetchall()
     best = sorted(scored[:RANK_WINDOW], key=lambda r: (r[1], -r[2]))
     return array("q", (int(r[0]) for r in best)), len(scored)
+
+
+def _phrase_hits(store: Store, p: Plan) -> list[int] | None:
+    """How many rows each phrase of a query of several phrases matches (bm25's IDF needs them).
+    Kept until the archive changes: FTS5 would count them for every statement, walking a common
+    word's every match (5-20 ms at a million messages), and queries share their words."""
+    if p.match is None or p.one_phrase:
+        return None
+    generation = PHRASE_HITS.fresh(store)
+    return [PHRASE_HITS.get(store, (phrase,), partial(_rows_matching, store, phrase), generation)
+            for phrase in p.phrases]
+
+
+def _rows_matching(store: Store, phrase: str) -> int:
+    return int(one(store.db, "SELECT count(*) FROM fts WHERE fts MATCH ?", (phrase,))[0])
 
 
 def _by_id(store: Store, ids: list[int]) -> Rows:
@@ -220,7 +239,7 @@ def _newest_by_list(store: Store, p: Plan, lists: dict[str, int], scoped: str | 
 def _grouped(store: Store, p: Plan, lists: dict[str, int], scoped: str | None, sort: str,
              limit: int, offset: int) -> tuple[Rows, int]:
     """One row per thread: its best (or newest) match, with the thread's number of matches."""
-    body, score, params = _sql(p, lists, scoped)
+    body, score, params = _sql(p, lists, scoped, _phrase_hits(store, p))
     by_date = sort == "date" or p.match is None
     order = "date DESC, id DESC" if by_date else "min(score), date DESC"
     ranked_body, ranked_params = body, params
