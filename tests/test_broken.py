@@ -90,6 +90,25 @@ def test_duplicate_message_ids_keep_both_and_mid_finds_the_first(archive: Store)
     assert [r.num for r in first] == sorted(r.num for r in first)
 
 
+def test_a_boundary_with_no_semicolon_before_it_still_parts_the_message() -> None:
+    """`multipart/mixed<LF><TAB>boundary="sep"`: read as mail clients read it, the text part
+    shown and the picture attached, with a note; the message without the fault parses alike."""
+    from mailarchive.parse import parse
+    from mailarchive.render.body import parts_of
+    from mailarchive.search.text import text_parts
+
+    raw = (DATA / "broken" / "boundary-without-semicolon.eml").read_bytes()
+    parsed = parse(raw)
+    assert [(p.kind, p.content_type, p.filename) for p in parsed.parts] == [
+        ("text", "text/plain", None), ("attachment", "image/png", "dot.png")]
+    assert "forgot its semicolon" in parsed.parts[0].text
+    assert any('no ";" before its boundary' in d for d in parsed.defects)
+    fixed = parse(raw.replace(b"multipart/mixed\n", b"multipart/mixed;\n"))
+    assert fixed.parts == parsed.parts and not fixed.defects
+    assert [p.kind for p in parts_of(raw)] == ["text", "attachment"]
+    assert [kind for kind, _ in text_parts(raw)] == ["text"]
+
+
 @pytest.mark.parametrize("name,shown", [
     ("boundary-never-found", "This text is not inside any declared part."),
     ("multipart-no-boundary", "lost"),

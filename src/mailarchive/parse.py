@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from email import errors
 from email.message import Message
 from email.parser import BytesParser  # its default policy is compat32 (the fast one)
 from functools import cache
@@ -40,6 +41,9 @@ _ASCTIME = re.compile(r"(\w{3}) +(\d{1,2}) (\d{1,2}):(\d\d):(\d\d) (\d{4})\s*$")
 _MONTHS = {m: i for i, m in enumerate(calendar.month_abbr) if m}
 _DAY_MONTH_YEAR = re.compile(r"\b(\d{1,2})\s+([A-Z][a-z]{2})\s+(\d{4})\b")
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
+# a multipart type, then (folded or not) its boundary parameter with no ";" between them
+_UNSEPARATED_BOUNDARY = re.compile(rb"^(content-type:[ \t]*multipart/[!#$%&'*+.^_`|~0-9a-z-]+)"
+                                   rb"((?:\r?\n)?[ \t]+boundary[ \t]*=)", re.I | re.M)
 _ATOM = r"[^\s\"(),.:;<>@\[\]\\]+"
 _WORD = r"[^\s\"(),:;<>@\[\]\\]+"  # an atom of a display name: dots allowed
 _ADDR = rf"{_ATOM}(?:\.{_ATOM})*@{_ATOM}(?:\.{_ATOM})*"
@@ -102,6 +106,18 @@ def has_header_end(data: bytes, bound: int) -> bool:
     return data.find(b"\n\n", 0, bound) >= 0 or data.find(b"\n\r\n", 0, bound) >= 0
 
 
+def _boundary_separated(data: bytes, parsed: Message) -> Message | None:
+    """The parse of `data` with a ";" put before each boundary parameter that follows a
+    multipart type without one (`multipart/mixed<LF><TAB>boundary="b"`, as some mailers write
+    it, and as mail clients and other parsers read it), if the stdlib found no boundary in
+    one of its multiparts for want of it; else None."""
+    if not any(isinstance(defect, errors.NoBoundaryInMultipartDefect)
+               for part in parsed.walk() for defect in part.defects):
+        return None
+    separated, count = _UNSEPARATED_BOUNDARY.subn(rb"\1;\2", data)
+    return BytesParser().parsebytes(separated) if count else None
+
+
 def message_from_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> tuple[Message, list[str]]:
     """The stdlib parse of `data`, with an over-long header section cut to the limit."""
     defects: list[str] = []
@@ -121,7 +137,13 @@ def message_from_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> tuple[Me
             fast = fastparse.multipart(data)
             if fast is not None:
                 return fast, defects
-        return BytesParser().parsebytes(data), defects
+        parsed = BytesParser().parsebytes(data)
+        separated = _boundary_separated(data, parsed)
+        if separated is None:
+            return parsed, defects
+        defects.append('a multipart Content-Type has no ";" before its boundary: read as if '
+                       "it had one")
+        return separated, defects
     except RecursionError:
         defects.append("MIME structure too deeply nested to parse: the body is shown unparsed")
     except Exception as error:  # noqa: BLE001 - the parser must never stop an import

@@ -279,6 +279,15 @@ case(N + ".eml", "multipart/signed whose RFC 2231 boundary holds NUL bytes (the 
      + b"Content-Type: multipart/signed; protocol*=us-ascii''caf%C3%A9;\n"
      b"\tboundary*=\"us-ascii\x00\x00''s\"\n\n--s\n" + PLAIN + b"\nsigned text\n--s--\n")
 
+N = "boundary-without-semicolon"
+case(N + ".eml", "multipart/mixed whose boundary parameter follows the type on a continuation "
+     "line with no \";\" before it (mail clients and other parsers read the parts)",
+     head(N) + b'Content-Type: multipart/mixed\n\tboundary="sep"\n\n--sep\n' + PLAIN
+     + b"\nThe text part of a message whose Content-Type forgot its semicolon.\n--sep\n"
+     b"Content-Type: image/png\nContent-Transfer-Encoding: base64\n"
+     b'Content-Disposition: attachment; filename="dot.png"\n\n'
+     + base64.b64encode(b"\x89PNG\r\n\x1a\n not really a picture") + b"\n--sep--\n")
+
 
 def main() -> None:
     OUT.mkdir(exist_ok=True)
