@@ -527,6 +527,34 @@ def profile_queries(folder: Path, qs: dict[str, list[str]]) -> dict:
     return {"plans": plans, "cprofile_common_word_10": buf.getvalue()}
 
 
+def pages_in_process(folder: Path, qs: dict[str, list[str]]) -> str:
+    """What a server process does for each of the wrk run's distinct queries (the search and
+    its page), timed in this process: steadier than wrk on a shared machine, for comparing two
+    versions of the code in turn (`PYTHONPATH=/other/src`)."""
+    from mailarchive.render import SEARCHABLE, compile_templates
+    from mailarchive.store import Store
+    from mailarchive.web_search import BadRequest, Params, run, search_html
+
+    compile_templates()
+    SEARCHABLE.set(True)
+    store = Store(folder, create=False)
+    spent: dict[str, list[float]] = {kind: [] for kind in KINDS}
+    for group in zip(*[[(kind, q) for q in qs[kind]] for kind in KINDS], strict=False):
+        for kind, q in group:
+            params = Params(q, None, "relevance", False, 1)
+            started = time.perf_counter()
+            try:
+                search_html(store, params, results=run(store, params))
+            except BadRequest:
+                continue
+            spent[kind].append(time.perf_counter() - started)
+    store.close()
+    every = [t for times in spent.values() for t in times]
+    lines = [f"mean {sum(every) / len(every) * 1e3:.2f} ms a page over {len(every)} queries"]
+    lines += [f"  {kind:12} {sum(t) / len(t) * 1e3:6.2f} ms" for kind, t in spent.items() if t]
+    return "\n".join(lines)
+
+
 def diagnose(folder: Path, qs: dict[str, list[str]], n: int = 25) -> dict:
     """Median ms of today's statements against cheaper alternatives (proposals for
     src/mailarchive/search/), on the first n queries of the slow kinds."""
@@ -837,8 +865,15 @@ def main() -> None:
     ap.add_argument("--sizes", default="1m,60k", help="with --quick: archives, of 1m,60k")
     ap.add_argument("--wrk-only", action="store_true",
                     help="only the /search wrk runs on the cached 1M archive, printed")
+    ap.add_argument("--pages-in-process", action="store_true",
+                    help="the wrk run's distinct queries as search pages in this process (no "
+                         "HTTP, one core): mean ms a page by kind, printed")
     args = ap.parse_args()
     PER_PAGE[0] = args.per_page
+    if args.pages_in_process:
+        qs = json.loads((OUT / f"search-archive-queries-200-{args.seed}.json").read_text())
+        print(pages_in_process(OUT / "search-archive", qs))
+        return
     if args.wrk_only:
         qs = json.loads((OUT / f"search-archive-queries-200-{args.seed}.json").read_text())
         web = wrk_search(OUT / "search-archive", qs)
