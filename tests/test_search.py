@@ -21,7 +21,7 @@ from mailarchive.search import service
 from mailarchive.search.query import QueryError
 from mailarchive.search.service import all_matches, search
 from mailarchive.search.snippet import MAX_TEXT, Pieces
-from mailarchive.search.text import own_lines, quoted_lines, split_quoted
+from mailarchive.search.text import own_lines, quoted_lines, signed, split_quoted
 from mailarchive.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -392,8 +392,8 @@ def _split_by_lines(text: str) -> tuple[str, str]:
                 max_size=40).map("".join))
 def test_split_quoted_agrees_with_a_line_by_line_split(text: str) -> None:
     assert split_quoted(text) == _split_by_lines(text)
-    assert own_lines(text) == _split_by_lines(text)[0]
-    assert quoted_lines(text) == _split_by_lines(text)[1]
+    assert own_lines(text) == own_lines(signed(text)) == _split_by_lines(text)[0]
+    assert quoted_lines(text) == quoted_lines(signed(text)) == _split_by_lines(text)[1]
 
 
 def test_a_kept_ranking_follows_every_change(tmp_path: Path) -> None:

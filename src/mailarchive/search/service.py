@@ -28,6 +28,7 @@ from mailarchive.search.text import (
     own_lines,
     own_lines_hold,
     quoted_lines,
+    signed,
     text_parts,
 )
 from mailarchive.store import COLUMNS, ListInfo, MessageRow, Store, one, to_row
@@ -274,7 +275,7 @@ def _snippet(data: bytes, words: list[tuple[str, bool]], hide: bool) -> Pieces:
     """Prefer the author's own words; fall back to the quoted text where only it matches. The
     author's text is made first only where a word stands in one of its lines: most hits of a
     rare word are in quoted text."""
-    texts = [(text if kind == "text" else html_text(text[:4 * MAX_TEXT]))[:MAX_TEXT]
+    texts = [signed((text if kind == "text" else html_text(text[:4 * MAX_TEXT]))[:MAX_TEXT])
              for kind, text in text_parts(data)]
     clean = partial(obfuscate_text, on=hide)
     tokens = tokens_of(words)

@@ -87,15 +87,25 @@ def split_quoted(text: str) -> tuple[str, str]:
     return _QUOTED_LINE.sub("", head)[1:], _quoted(head, tail)
 
 
-def own_lines(text: str) -> str:
+Signed = tuple[str, str | None]  # `_head_and_signature` of a text: made once, used thrice
+
+
+def signed(text: str) -> Signed:
+    """A text cut where its signature starts, for `own_lines`, `quoted_lines` and
+    `own_lines_hold` (a snippet asks all three of one text)."""
+    return _head_and_signature(text)
+
+
+def own_lines(text: str | Signed) -> str:
     """`split_quoted(text)[0]` alone (a snippet looks at the quoted lines only when the
     author's own hold none of the query's words)."""
-    return _QUOTED_LINE.sub("", _head_and_signature(text)[0])[1:]
+    head, _ = _head_and_signature(text) if isinstance(text, str) else text
+    return _QUOTED_LINE.sub("", head)[1:]
 
 
-def quoted_lines(text: str) -> str:
+def quoted_lines(text: str | Signed) -> str:
     """`split_quoted(text)[1]` alone."""
-    return _quoted(*_head_and_signature(text))
+    return _quoted(*(_head_and_signature(text) if isinstance(text, str) else text))
 
 
 def _quoted(head: str, tail: str | None) -> str:
@@ -105,12 +115,13 @@ def _quoted(head: str, tail: str | None) -> str:
     return f"{quoted}\n{tail}" if quoted else tail
 
 
-def own_lines_hold(text: str, tokens: Sequence[str], fold: Callable[[str], str]) -> bool:
+def own_lines_hold(text: str | Signed, tokens: Sequence[str],
+                   fold: Callable[[str], str]) -> bool:
     """Whether one of `tokens` stands in a line that `own_lines` keeps, in `text` as `fold`
     folds it (keeping its length). It may say yes for a token inside a longer word, never no
     for one that `own_lines` holds: a snippet asks before it makes the author's text, since
     most hits of a rare word stand only in quoted lines."""
-    head = _head_and_signature(text)[0]
+    head = (_head_and_signature(text) if isinstance(text, str) else text)[0]
     plain = fold(head)
     for token in tokens:
         at = plain.find(token)
