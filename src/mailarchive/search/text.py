@@ -96,16 +96,19 @@ def signed(text: str) -> Signed:
     return _head_and_signature(text)
 
 
+def _signed(text: str | Signed) -> Signed:
+    return _head_and_signature(text) if isinstance(text, str) else text
+
+
 def own_lines(text: str | Signed) -> str:
     """`split_quoted(text)[0]` alone (a snippet looks at the quoted lines only when the
     author's own hold none of the query's words)."""
-    head, _ = _head_and_signature(text) if isinstance(text, str) else text
-    return _QUOTED_LINE.sub("", head)[1:]
+    return _QUOTED_LINE.sub("", _signed(text)[0])[1:]
 
 
 def quoted_lines(text: str | Signed) -> str:
     """`split_quoted(text)[1]` alone."""
-    return _quoted(*(_head_and_signature(text) if isinstance(text, str) else text))
+    return _quoted(*_signed(text))
 
 
 def _quoted(head: str, tail: str | None) -> str:
@@ -121,7 +124,7 @@ def own_lines_hold(text: str | Signed, tokens: Sequence[str],
     folds it (keeping its length). It may say yes for a token inside a longer word, never no
     for one that `own_lines` holds: a snippet asks before it makes the author's text, since
     most hits of a rare word stand only in quoted lines."""
-    head = (_head_and_signature(text) if isinstance(text, str) else text)[0]
+    head = _signed(text)[0]
     plain = fold(head)
     for token in tokens:
         at = plain.find(token)
