@@ -90,25 +90,21 @@ def split_quoted(text: str) -> tuple[str, str]:
 Signed = tuple[str, str | None]  # `_head_and_signature` of a text: made once, used thrice
 
 
-def signed(text: str) -> Signed:
-    """A text cut where its signature starts, for `own_lines`, `quoted_lines` and
-    `own_lines_hold` (a snippet asks all three of one text)."""
-    return _head_and_signature(text)
-
-
-def _signed(text: str | Signed) -> Signed:
+def signed(text: str | Signed) -> Signed:
+    """A text cut where its signature starts (as it is, if it already is), for `own_lines`,
+    `quoted_lines` and `own_lines_hold` (a snippet asks all three of one text)."""
     return _head_and_signature(text) if isinstance(text, str) else text
 
 
 def own_lines(text: str | Signed) -> str:
     """`split_quoted(text)[0]` alone (a snippet looks at the quoted lines only when the
     author's own hold none of the query's words)."""
-    return _QUOTED_LINE.sub("", _signed(text)[0])[1:]
+    return _QUOTED_LINE.sub("", signed(text)[0])[1:]
 
 
 def quoted_lines(text: str | Signed) -> str:
     """`split_quoted(text)[1]` alone."""
-    return _quoted(*_signed(text))
+    return _quoted(*signed(text))
 
 
 def _quoted(head: str, tail: str | None) -> str:
@@ -124,7 +120,7 @@ def own_lines_hold(text: str | Signed, tokens: Sequence[str],
     folds it (keeping its length). It may say yes for a token inside a longer word, never no
     for one that `own_lines` holds: a snippet asks before it makes the author's text, since
     most hits of a rare word stand only in quoted lines."""
-    head = _signed(text)[0]
+    head = signed(text)[0]
     plain = fold(head)
     for token in tokens:
         at = plain.find(token)

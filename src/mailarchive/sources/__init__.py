@@ -35,6 +35,11 @@ def read(spec: str, quoting: str = "mboxrd") -> Iterator[RawMessage]:
         yield from _read_file(path, quoting)
 
 
+def _unreadable(where: object, error: OSError) -> SourceError:
+    """The one line a source that cannot be read gives."""
+    return SourceError(f"{where}: cannot read it ({error.strerror or error})")
+
+
 def items(spec: str, quoting: str = "mboxrd", size: int = SPAN
           ) -> Iterator[RawMessage | Located]:
     """What `read` gives, but a plain mbox file bigger than a span as spans, and a maildir's
@@ -48,7 +53,7 @@ def items(spec: str, quoting: str = "mboxrd", size: int = SPAN
         else:
             yield from read(spec, quoting)
     except OSError as error:
-        raise SourceError(f"{path}: cannot read it ({error.strerror or error})") from error
+        raise _unreadable(path, error) from error
 
 
 def read_items(item: Located) -> list[RawMessage]:
@@ -58,7 +63,7 @@ def read_items(item: Located) -> list[RawMessage]:
         return list(read_span(item) if isinstance(item, Span) else read_files(item))
     except OSError as error:
         where = error.filename or (item.path if isinstance(item, Span) else item.paths[0])
-        raise SourceError(f"{where}: cannot read it ({error.strerror or error})") from error
+        raise _unreadable(where, error) from error
 
 
 def _plain_mbox(path: Path) -> bool:
@@ -84,7 +89,7 @@ def _read_file(path: Path, quoting: str) -> Iterator[RawMessage]:
         with open_bytes(path) as stream:
             yield from _read_stream(stream, str(path), quoting)
     except OSError as error:
-        raise SourceError(f"{path}: cannot read it ({error.strerror or error})") from error
+        raise _unreadable(path, error) from error
     except EOFError as error:
         raise SourceError(f"{path}: the compressed file is truncated ({error}); the message it "
                           "cuts off is left out") from error
