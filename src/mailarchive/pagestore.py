@@ -238,9 +238,14 @@ class Filled:
 
     def line(self) -> str:
         mib = 1 << 20
-        return (f"rendered {self.rendered}, already current {self.current}, no room for "
-                f"{self.skipped}; kept pages take {self.size / mib:.1f} MiB of "
-                f"{self.budget / mib:.1f} MiB allowed")
+        done = f"rendered {self.rendered}, already current {self.current}, no room for " \
+            f"{self.skipped}"
+        if self.skipped and self.budget <= 0:
+            return (f"{done} (the archive folder is already as large as its mail, so no pages "
+                    "are kept: they are rendered when asked for)")
+        room = (f"; kept pages take {self.size / mib:.1f} MiB of {self.budget / mib:.1f} MiB "
+                "allowed")
+        return done + room + (" (the others are rendered when asked for)" if self.skipped else "")
 
 
 BATCH = 200
