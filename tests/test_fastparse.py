@@ -54,8 +54,23 @@ def test_nested_multiparts_and_their_epilogues() -> None:
     assert message is not None and len(message.get_payload()) == 2
 
 
+def test_mail_cut_short_is_read_as_the_stdlib_reads_it() -> None:
+    unclosed = MIXED.replace(b"--zz--\nepilogue\n", b"")
+    message = same_as_stdlib(unclosed)
+    assert message is not None
+    assert [type(d).__name__ for d in message.defects] == ["CloseBoundaryNotFoundDefect"]
+    assert message.get_payload()[1].get_payload() == "--- a/x\n+++ b/x\n--zzz\n"
+    nested = (b"Content-Type: multipart/mixed; boundary=out\n\n--out\n"
+              b"Content-Type: multipart/alternative; boundary=in\n\n--in\n\nplain\n--in\n"
+              b"Content-Type: text/html\n\n<p>ht")
+    message = same_as_stdlib(nested)
+    assert message is not None and message.get_payload()[0].get_payload()[1].get_payload() == \
+        "<p>ht"
+    for at in range(len(MIXED)):  # wherever it is cut: this parse or the stdlib's, the same
+        same_as_stdlib(MIXED[:at])
+
+
 def test_what_it_leaves_to_the_stdlib() -> None:
-    unclosed = MIXED.replace(b"--zz--\n", b"")
     crlf = MIXED.replace(b"\n", b"\r\n")
     rfc822 = MIXED.replace(b"text/x-patch; name=a.diff", b"message/rfc822")
     no_blank = MIXED.replace(b"text/plain\n\nhello", b"text/plain\nhello")
@@ -63,7 +78,7 @@ def test_what_it_leaves_to_the_stdlib() -> None:
     outer_inside = (b"Content-Type: multipart/mixed; boundary=a\n\n--a\n"
                     b"Content-Type: multipart/mixed; boundary=b\n\n--b\n\nx\n--a\n\ny\n"
                     b"--b--\n--a--\n")
-    for data in (unclosed, crlf, rfc822, no_blank, doubled, outer_inside):
+    for data in (crlf, rfc822, no_blank, doubled, outer_inside):
         assert fastparse.multipart(data) is None, data
         message, _defects = message_from_bytes(data)  # the full parse takes it instead
         assert shape(message) == shape(PARSER.parsebytes(data))

@@ -6,14 +6,18 @@ that walk is most of the cost of parsing. Nearly all list mail is plain: LF line
 header blocks, each part opened by a delimiter line and the whole closed by one. For such mail
 this module builds the very `Message` tree the standard library builds (tests compare the two
 on the real corpora, part by part: headers, payloads, preambles, epilogues, defects), finding
-delimiters with one search for lines that start with `--`. Anything else (CR anywhere, a part
-with no blank line after its headers, a missing or doubled delimiter, `message/*` parts, a
-digest, an odd transfer encoding on a multipart) gets None, and the caller parses it fully.
+delimiters with one search for lines that start with `--`. Mail that ends before its multiparts
+are closed (a message cut short, as snippets read only its start) is read as the stdlib reads it:
+the last part runs to the end, and each open multipart notes the missing close delimiter.
+Anything else (CR anywhere, a part with no blank line after its headers, a missing opening or a
+doubled delimiter, `message/*` parts, a digest, an odd transfer encoding on a multipart) gets
+None, and the caller parses it fully.
 """
 
 from __future__ import annotations
 
 import re
+from email.errors import CloseBoundaryNotFoundDefect
 from email.message import Message
 
 # a field as the stdlib's feed splits it: a header line (its value without the blanks after the
@@ -113,7 +117,8 @@ class _Walk:
         """The first candidate line at or after `pos` that is a delimiter of one of the
         `separators`: its start, its text and the index of the first separator (outermost
         first) it delimits. A line an enclosing boundary takes is, for the stdlib's multipart
-        loop, the end of its input."""
+        loop, the end of its input. Past the last one: the end of the text, as if it were a
+        delimiter of the innermost separator (see `ended`)."""
         starts = self.starts
         i = self.next
         while i < len(starts) and starts[i] < pos:
@@ -125,7 +130,12 @@ class _Walk:
                     self.next = i
                     return starts[i], line, k
             i += 1
-        raise _NotPlain  # the end of the text: some part or multipart is not closed
+        self.next = len(starts)
+        return len(self.text), "", len(separators) - 1
+
+    def ended(self, start: int) -> bool:
+        """Whether `_find` found the end of the text rather than a delimiter."""
+        return start >= len(self.text)
 
     def multipart(self, message: Message, pos: int, outer: list[str], depth: int) -> int:
         """Parse the body of `message` (a multipart) starting at `pos`; the position after its
@@ -138,7 +148,7 @@ class _Walk:
         own = "--" + boundary
         matchers = [*outer, own]
         start, line, k = self._find(pos, matchers)
-        if k != len(outer) or _delimiter(line, own):
+        if k != len(outer) or self.ended(start) or _delimiter(line, own):
             raise _NotPlain  # no opening delimiter
         if start > pos:
             message.preamble = self.text[pos:start - 1]  # its last LF belongs to the delimiter
@@ -150,6 +160,9 @@ class _Walk:
             part, pos = self._part(pos, matchers, depth)
             message.attach(part)
             start, line, k = self._find(pos, matchers)
+            if self.ended(start):  # the stdlib's reading of an unclosed multipart
+                message.defects.append(CloseBoundaryNotFoundDefect())
+                return start
             if k != len(outer):
                 raise _NotPlain  # an enclosing boundary before this one's close
             if _delimiter(line, own):
