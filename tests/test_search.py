@@ -6,7 +6,6 @@ from __future__ import annotations
 import lzma
 import os
 import re
-import time
 import unicodedata
 from pathlib import Path
 
@@ -289,7 +288,7 @@ def test_one_phrase_queries_rank_in_bm25s_order_on_real_mail(tmp_path: Path) -> 
         assert not several.one_phrase, query
         by_counts = service._ranking(store, several, lists, None)
         scored = store.db.execute(f"SELECT m.id, {bm25_call()} * (1.0 + 0.25 / (1.0 + max(0, "
-                                  f"{int(time.time())} - m.date) / 31557600.0)), m.date FROM fts "
+                                  f"{service.today()} - m.date) / 31557600.0)), m.date FROM fts "
                                   "JOIN messages m ON m.id = fts.rowid WHERE fts MATCH ? AND "
                                   f"{' AND '.join(['1', *several.where])} ORDER BY fts.rowid "
                                   "DESC", (several.match, *several.params)).fetchall()

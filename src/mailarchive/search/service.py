@@ -45,6 +45,7 @@ MAX_UNION = 100  # lists merged in one statement by _newest_by_list (SQLite allo
 # Snippets read the start of a message: a text part after megabytes of attachments is not worth
 # parsing them for.
 MAX_RAW = 256 * 1024
+DAY = 86_400
 
 Rows = list[Any]  # rows of MESSAGE_COLUMNS, score and the thread's number of matches
 
@@ -80,7 +81,7 @@ def _sql(p: Plan, lists: dict[str, int], scoped: str | None,
         params.append(p.match)
         relevance = (row_part_call() if p.one_phrase else
                      weighted_call(hits) if hits is not None else bm25_call())
-        score = (f"{relevance} * (1.0 + 0.25 / (1.0 + max(0, {int(time.time())} - m.date)"
+        score = (f"{relevance} * (1.0 + 0.25 / (1.0 + max(0, {today()} - m.date)"
                  f" / {YEAR}.0))")
     else:
         source, score = "messages m", "-m.date"
@@ -91,6 +92,13 @@ def _sql(p: Plan, lists: dict[str, int], scoped: str | None,
     elif p.match is None:
         where.append("m.list_id IN (SELECT id FROM lists)")  # lets SQLite walk messages_date
     return f"FROM {source} WHERE " + " AND ".join(where), score, params
+
+
+def today() -> int:
+    """The start of this day (UTC), the "now" of the recency boost: it is written into the
+    ranking statement, which SQLite then prepares once a day rather than once a second (15 us
+    of a rare word's search)."""
+    return int(time.time()) // DAY * DAY
 
 
 def _lists(store: Store, generation: int | None = None
