@@ -587,7 +587,7 @@ def diagnose(folder: Path, qs: dict[str, list[str]], n: int = 25) -> dict:
             match = params[0]
             a, ra = run(f"SELECT m.id, {score} AS score {body} ORDER BY score, m.date DESC "
                         "LIMIT 50", params)
-            now = int(time.time())
+            now = service.today()  # the "now" of the ranking compared against
             b, rb = run(f"WITH top AS (SELECT rowid AS id, {bm25_call()} AS s FROM fts "
                         "WHERE fts MATCH ? ORDER BY s LIMIT 500) SELECT m.id, top.s * (1.0 + 0.25 "
                         f"/ (1.0 + max(0, {now} - m.date) / 31557600.0)) AS score FROM top JOIN "
