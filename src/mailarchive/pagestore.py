@@ -238,8 +238,8 @@ class Filled:
 
     def line(self) -> str:
         mib = 1 << 20
-        done = f"rendered {self.rendered}, already current {self.current}, no room for " \
-            f"{self.skipped}"
+        done = (f"rendered {self.rendered}, already current {self.current}, no room for "
+                f"{self.skipped}")
         if self.skipped and self.budget <= 0:
             return (f"{done} (the archive folder is already as large as its mail, so no pages "
                     "are kept: they are rendered when asked for)")
