@@ -840,6 +840,25 @@ def quick(args: argparse.Namespace) -> None:
                   f"p95 {ms(pct(rest, .95))}")
 
 
+def against_notmuch(args: argparse.Namespace) -> str:
+    """The side-by-side timing of some kinds at 60k, repeated: one run's p50 ratio moves by
+    10-40% with the machine, so a change is judged on several."""
+    kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
+    cached = json.loads((OUT / f"search-archive-60k-queries-200-{args.seed}.json").read_text())
+    qs = {k: cached[k][:args.queries] for k in kinds}
+    ratios: dict[str, list[float]] = {k: [] for k in kinds}
+    for run in range(args.against_notmuch):
+        ma, nm = time_side_by_side(OUT / "search-archive-60k", qs, args.budget)
+        for kind in kinds:
+            mine, theirs = pct(ma[kind]["full"], .5), pct(nm[kind]["times"], .5)
+            if mine is not None and theirs:
+                ratios[kind].append(mine / theirs)
+                log(f"run {run + 1}: {kind}: {mine * 1e3:.3f} against {theirs * 1e3:.3f} ms "
+                    f"p50, ratio {mine / theirs:.2f}")
+    return "\n".join(f"{kind}: p50 ratios {', '.join(f'{r:.2f}' for r in sorted(found))}; "
+                     f"median {pct(found, .5):.2f}" for kind, found in ratios.items() if found)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -865,6 +884,9 @@ def main() -> None:
     ap.add_argument("--sizes", default="1m,60k", help="with --quick: archives, of 1m,60k")
     ap.add_argument("--wrk-only", action="store_true",
                     help="only the /search wrk runs on the cached 1M archive, printed")
+    ap.add_argument("--against-notmuch", type=int, default=0, metavar="N",
+                    help="only the side-by-side timing at 60k, N times over (--kinds; e.g. "
+                         "--kinds 'rare word'): each run's p50 ratio, printed")
     ap.add_argument("--pages-in-process", action="store_true",
                     help="the wrk run's distinct queries as search pages in this process (no "
                          "HTTP, one core): mean ms a page by kind, printed")
@@ -873,6 +895,9 @@ def main() -> None:
     if args.pages_in_process:
         qs = json.loads((OUT / f"search-archive-queries-200-{args.seed}.json").read_text())
         print(pages_in_process(OUT / "search-archive", qs))
+        return
+    if args.against_notmuch:
+        print(against_notmuch(args))
         return
     if args.wrk_only:
         qs = json.loads((OUT / f"search-archive-queries-200-{args.seed}.json").read_text())
