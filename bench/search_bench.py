@@ -250,9 +250,19 @@ def real_phrases(real: list[Path], n: int, rng: random.Random) -> list[str]:
     return out
 
 
+def queries_file(folder: Path, n: int, seed: int) -> Path:
+    """Where `query_sets` keeps the query sets it drew for an archive."""
+    return folder.parent / f"{folder.name}-queries-{n}-{seed}.json"
+
+
+def cached_queries(folder: Path, seed: int, n: int = 200) -> dict[str, list[str]]:
+    """The query sets an earlier run drew for this archive (the modes that only time)."""
+    return json.loads(queries_file(folder, n, seed).read_text())
+
+
 def query_sets(folder: Path, real: list[Path], n: int, seed: int) -> dict[str, list[str]]:
     """n queries of each kind, drawn from this archive's vocabulary, senders and dates."""
-    cache = folder.parent / f"{folder.name}-queries-{n}-{seed}.json"
+    cache = queries_file(folder, n, seed)
     if cache.exists():
         return json.loads(cache.read_text())
     log(f"drawing {n} queries of each kind from {folder.name}")
@@ -826,8 +836,7 @@ def quick(args: argparse.Namespace) -> None:
     folders = {"1m": OUT / "search-archive", "60k": OUT / "search-archive-60k"}
     for size in args.sizes.split(","):
         folder = folders[size.strip()]
-        cached = json.loads((folder.parent / f"{folder.name}-queries-200-{args.seed}.json")
-                            .read_text())
+        cached = cached_queries(folder, args.seed)
         qs = {k: cached[k][:args.queries] for k in kinds}
         times, other = with_load(partial(time_mailarchive, folder, qs, args.budget))
         print(f"{size}: other processes' share of the CPU meanwhile {other * 100:.0f}%")
@@ -844,7 +853,7 @@ def against_notmuch(args: argparse.Namespace) -> str:
     """The side-by-side timing of some kinds at 60k, repeated: one run's p50 ratio moves by
     10-40% with the machine, so a change is judged on several."""
     kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
-    cached = json.loads((OUT / f"search-archive-60k-queries-200-{args.seed}.json").read_text())
+    cached = cached_queries(OUT / "search-archive-60k", args.seed)
     qs = {k: cached[k][:args.queries] for k in kinds}
     ratios: dict[str, list[float]] = {k: [] for k in kinds}
     for run in range(args.against_notmuch):
@@ -893,14 +902,14 @@ def main() -> None:
     args = ap.parse_args()
     PER_PAGE[0] = args.per_page
     if args.pages_in_process:
-        qs = json.loads((OUT / f"search-archive-queries-200-{args.seed}.json").read_text())
+        qs = cached_queries(OUT / "search-archive", args.seed)
         print(pages_in_process(OUT / "search-archive", qs))
         return
     if args.against_notmuch:
         print(against_notmuch(args))
         return
     if args.wrk_only:
-        qs = json.loads((OUT / f"search-archive-queries-200-{args.seed}.json").read_text())
+        qs = cached_queries(OUT / "search-archive", args.seed)
         web = wrk_search(OUT / "search-archive", qs)
         print("\n".join(web_lines(web)))
         return
@@ -910,8 +919,7 @@ def main() -> None:
     if args.report or args.diagnose:
         results = json.loads((OUT / "search-results.json").read_text())
         if args.diagnose:
-            qs = json.loads((OUT / f"search-archive-queries-{args.queries}-{args.seed}.json")
-                            .read_text())
+            qs = cached_queries(OUT / "search-archive", args.seed, args.queries)
             results["diagnosis_1m"] = diagnose(OUT / "search-archive", qs)
         report(results)
         return
