@@ -385,6 +385,7 @@ class _MailarchiveTimer:
         self.service, self.kept = service, KEPT
         warm(folder / "mailarchive.sqlite3")
         self.store = Store(folder, create=False)
+        self.store.map_for_reading()  # as the server's connections read
         for q in [q for queries in qs.values() for q in queries[-3:]]:  # warm-up, untimed
             service.search(self.store, q, per_page=PER_PAGE[0])
         self.real_db, self.timed = self.store.db, _TimedDB(self.store.db)

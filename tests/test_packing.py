@@ -102,3 +102,34 @@ def test_a_new_archive_packs_with_zstandard_and_its_own_dictionary(tmp_path: Pat
     assert {packing.dictionary_wanted(b) for b in blobs} == {packing.dictionary_id(zdict)}
     reopened = Store(tmp_path / "a", create=False)
     assert [data for _, data in reopened.iter_raw(mlist)] == SAMPLES
+
+
+def test_a_frame_that_does_not_say_its_size_is_read_whole_or_in_part() -> None:
+    """Frames written in pieces do not carry their size: they are read all the same."""
+    data = mail(7) * 50
+    for zdict in (None, ZSTD_DICT):
+        assert zdict is None or ZSTD_DICT is not None
+        writer = packing.zstd().ZstdCompressor(
+            zstd_dict=packing.zstd().ZstdDict(zdict) if zdict else None)
+        frame = writer.compress(data[:100]) + writer.compress(data[100:]) + writer.flush()
+        assert packing.zstd().get_frame_info(frame).decompressed_size is None
+        assert packing.unpack(frame, zdict) == data
+        assert packing.unpack(frame, zdict, 500) == data[:500]
+        with pytest.raises(packing.zstd().ZstdError):
+            packing.unpack(frame[:-5], zdict)
+
+
+def test_threads_reading_at_once_each_get_their_own_message() -> None:
+    """The server reads messages from several threads; each thread has its own decompressor."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    assert ZSTD_DICT is not None
+    messages = [mail(n) * (1 + n % 40) for n in range(400)]
+    packed = [packing.pack(m, ZSTD_DICT) for m in messages]
+
+    def read(n: int) -> bool:
+        return all(packing.unpack(packed[k], ZSTD_DICT) == messages[k]
+                   for k in range(n % 7, len(packed), 7))
+
+    with ThreadPoolExecutor(8) as pool:
+        assert all(pool.map(read, range(56)))
