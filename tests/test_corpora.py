@@ -195,6 +195,24 @@ def test_snippet_text_from_content_headers_alone_equals_the_whole_parse_on_real_
     assert shortened > 500, shortened
 
 
+def test_snippet_text_of_one_plain_part_read_from_its_headers_equals_the_whole_parse() -> None:
+    """Most list mail is one text part, which snippets read from its three content headers
+    without building the message: the text must be what the whole parse gives."""
+    from mailarchive.search import text
+
+    paths = [CORPORA / "linux-mips" / f"linux-mips-{y}.mbox.xz" for y in (1998, 2005, 2013)]
+    paths += [p for name in SMALL for p in corpus_files(name)]
+    taken = 0
+    for raw in (r for p in paths for r in sources.read(str(p))):
+        data = raw.data[:256 * 1024]
+        head = text._plain_head(data)
+        single = None if head is None else text._single_text(data, head)
+        if single is not None:
+            taken += 1
+            assert [single] == text._walked_text_parts(data), data[:300]
+    assert taken > 5000, taken
+
+
 def test_snippets_skip_the_own_text_only_where_it_holds_no_word_on_real_mail() -> None:
     """On real mail, a snippet made with the own-line test is the snippet made by searching the
     author's text first, for a word of the author's, a word of the quoted text, both, and none."""
