@@ -101,6 +101,26 @@ def test_message_bytes_damaged_into_another_type_are_no_traceback(sample: Path,
     assert "the database is damaged (a stored message is int, not bytes)" in line
 
 
+def test_message_bytes_cut_short_inside_their_compression_are_no_traceback(
+        sample: Path, tmp_path: Path) -> None:
+    """A stored message whose compressed bytes lost their end: SQLite cannot tell, the
+    decompressor can; a command that reads it says so in one line, and the server answers 503
+    for that message alone."""
+    folder = copy_of(sample, tmp_path / "cut")
+    db = apsw.Connection(str(folder / DB_NAME))
+    rowid, data = db.execute("SELECT rowid, data FROM raw ORDER BY length(data) DESC").fetchone()
+    db.execute("UPDATE raw SET data = ? WHERE rowid = ?", (data[:len(data) // 2], rowid))
+    number = db.execute("SELECT num FROM messages WHERE id = ?", (rowid,)).fetchone()[0]
+    db.close()
+    line = one_line(cli("export-mbox", "salon", "-o", str(tmp_path / "x"), "--archive",
+                        str(folder)))
+    assert "the database is damaged (a packed message does not decompress (" in line, line
+    assert ADVICE in line
+    with TestClient(create_app(folder, cache=False), raise_server_exceptions=False) as web:
+        assert web.get(f"/salon/msg{number}.eml").status_code == 503
+        assert web.get("/salon/").status_code == 200  # the rest of the archive still reads
+
+
 def test_the_server_answers_503_and_logs_one_line_a_request(
         damaged: Path, capfd: pytest.CaptureFixture[str]) -> None:
     paths = ["/", "/salon/", "/salon/msg3.html", "/salon/2025/01/", "/salon/feed.atom",
@@ -115,3 +135,25 @@ def test_the_server_answers_503_and_logs_one_line_a_request(
     log = capfd.readouterr().err.strip().splitlines()
     assert len(log) == len(paths) + 1 and "Traceback" not in "\n".join(log)
     assert all("the database is damaged" in line and ADVICE in line for line in log)
+
+
+def test_stored_bytes_that_decompress_to_other_bytes_stop_the_lossless_export(
+        sample: Path, tmp_path: Path) -> None:
+    """A frame carries no checksum: bytes a disk changed may still decompress, to other
+    bytes. `export-mbox` promises the original bytes, so it checks each message's SHA-256."""
+    from mailarchive import packing
+
+    folder = copy_of(sample, tmp_path / "changed")
+    db = apsw.Connection(str(folder / DB_NAME))
+    rowid, number = db.execute("SELECT id, num FROM messages ORDER BY num LIMIT 1 OFFSET 3"
+                               ).fetchone()
+    (data,) = db.execute("SELECT data FROM raw WHERE id = ?", (rowid,)).fetchone()
+    original = packing.unpack(data)  # the sample is too small for a dictionary
+    db.execute("UPDATE raw SET data = ? WHERE id = ?",
+               (packing.pack(original.replace(b"Subject:", b"Subject: X", 1)), rowid))
+    db.close()
+    line = one_line(cli("export-mbox", "salon", "-o", str(tmp_path / "out.mbox"), "--archive",
+                        str(folder)))
+    assert f"message {number} of salon is not the bytes archived (its SHA-256 differs)" in line
+    assert ADVICE in line
+    assert not (tmp_path / "out.mbox").exists()  # no cut-off mbox left to pass for a whole one

@@ -47,11 +47,13 @@ def test_the_first_bytes_alone_come_back(data: bytes, limit: int) -> None:
 
 
 def test_a_cut_off_message_is_an_error_not_a_shorter_message() -> None:
-    for zdict, error in ((None, packing.zstd().ZstdError), (ZSTD_DICT, packing.zstd().ZstdError),
-                         (ZLIB_DICT, zlib.error)):
+    for zdict in (None, ZSTD_DICT, ZLIB_DICT):
         packed = packing.pack(mail(3) * 20, zdict)
-        with pytest.raises(error):
+        with pytest.raises(packing.Unreadable):
             packing.unpack(packed[:-5], zdict)
+        damaged = packed[:len(packed) // 2] + b"\xff" * 8 + packed[len(packed) // 2 + 8:]
+        with pytest.raises(packing.Unreadable):
+            packing.unpack(damaged, zdict)
 
 
 def test_a_trained_dictionary_makes_small_mail_smaller() -> None:
@@ -115,7 +117,7 @@ def test_a_frame_that_does_not_say_its_size_is_read_whole_or_in_part() -> None:
         assert packing.zstd().get_frame_info(frame).decompressed_size is None
         assert packing.unpack(frame, zdict) == data
         assert packing.unpack(frame, zdict, 500) == data[:500]
-        with pytest.raises(packing.zstd().ZstdError):
+        with pytest.raises(packing.Unreadable):
             packing.unpack(frame[:-5], zdict)
 
 

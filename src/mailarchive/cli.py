@@ -203,10 +203,12 @@ def export_mbox(list_name: str, output: str, archive: str | None) -> None:
     try:
         with out:
             write_mbox(store, mlist, out)
-    except OSError as error:
+    except BaseException as error:  # a full disk, a damaged message, Ctrl-C
         if output != "-":
             Path(output).unlink(missing_ok=True)  # a cut-off mbox must not pass for a whole one
-        raise _unwritable(output, error) from None
+        if isinstance(error, OSError):
+            raise _unwritable(output, error) from None
+        raise
 
 
 def _unwritable(output: str, error: OSError) -> click.ClickException:

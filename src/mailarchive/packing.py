@@ -80,10 +80,17 @@ def pack(data: bytes, zdict: bytes | None = None) -> bytes:
     return frame
 
 
+class Unreadable(ValueError):
+    """Packed bytes that do not unpack: damaged where they are stored."""
+
+
 def dictionary_wanted(blob: bytes) -> int | None:
     """The id of the dictionary `blob` was packed with, or None if it needs none."""
     if blob[:4] == ZSTD_MAGIC:
-        found = int(zstd().get_frame_info(blob).dictionary_id)
+        try:
+            found = int(zstd().get_frame_info(blob).dictionary_id)
+        except zstd().ZstdError as error:
+            raise Unreadable(f"a packed message has no readable frame header ({error})") from None
         return found or None
     if len(blob) >= 6 and blob[1] & 0x20:  # FDICT flag of the zlib header
         return int.from_bytes(blob[2:6], "big")
@@ -97,11 +104,14 @@ def unpack(blob: bytes, zdict: bytes | None = None, limit: int = 0) -> bytes:
         try:
             return _read_frame(blob, _reader(zdict), limit)
         except _zstandard().ZstdError as error:
-            raise zstd().ZstdError(f"a packed message cannot be read: {error}") from None
-    inflater = zlib.decompressobj(zdict=zdict) if zdict else zlib.decompressobj()
-    data = inflater.decompress(blob, limit)
+            raise Unreadable(f"a packed message does not decompress ({error})") from None
+    try:
+        inflater = zlib.decompressobj(zdict=zdict) if zdict else zlib.decompressobj()
+        data = inflater.decompress(blob, limit)
+    except zlib.error as error:
+        raise Unreadable(f"a packed message does not decompress ({error})") from None
     if not (limit or inflater.eof):
-        raise zlib.error("a packed message ends before its stream does")
+        raise Unreadable("a packed message ends before its stream does")
     return data
 
 

@@ -6,6 +6,7 @@ of SQLite in one process that open the same file undo each other's POSIX locks."
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -258,14 +259,20 @@ class Store:
         `limit`, at most that many of the first)."""
         if not isinstance(blob, bytes):  # a damaged page whose bytes SQLite took for other data
             raise DamagedError(f"a stored message is {type(blob).__name__}, not bytes")
-        wanted = packing.dictionary_wanted(blob)
-        if wanted is None:
-            return packing.unpack(blob, limit=limit)
+        try:
+            wanted = packing.dictionary_wanted(blob)
+            return packing.unpack(blob, None if wanted is None else self._zdict(wanted), limit)
+        except packing.Unreadable as error:  # bytes damaged where SQLite cannot tell
+            raise DamagedError(str(error)) from None
+
+    def _zdict(self, wanted: int) -> bytes:
         zdict = self._dictionaries.get(wanted)
         if zdict is None:
-            row = one(self.db, "SELECT data FROM zdicts WHERE adler = ?", (wanted,))
+            row = self.db.execute("SELECT data FROM zdicts WHERE adler = ?", (wanted,)).fetchone()
+            if row is None:
+                raise DamagedError(f"the dictionary {wanted} a stored message names is missing")
             zdict = self._dictionaries[wanted] = bytes(row[0])
-        return packing.unpack(blob, zdict, limit)
+        return zdict
 
     def dictionary(self) -> bytes | None:
         """The archive's compression dictionary, if it has trained one. Read once: reading
@@ -539,12 +546,19 @@ class Store:
         return [to_row(row) for row in rows]
 
     def iter_raw(self, mlist: ListInfo) -> Iterator[tuple[MessageRow, bytes]]:
-        """Every message of a list in number order with its original bytes (bounded memory)."""
-        rows = self.db.execute(f"SELECT {COLUMNS.replace('id,', 'm.id,', 1)}, r.data FROM "
-                               "messages m JOIN raw r ON r.id = m.id WHERE m.list_id = ? "
+        """Every message of a list in number order with its original bytes (bounded memory),
+        each checked against the SHA-256 recorded when it was archived: a frame carries no
+        checksum, so bytes a disk changed may decompress to other bytes without an error (the
+        check costs about 0.2 s for 60,000 messages)."""
+        rows = self.db.execute(f"SELECT {COLUMNS.replace('id,', 'm.id,', 1)}, m.hash, r.data "
+                               "FROM messages m JOIN raw r ON r.id = m.id WHERE m.list_id = ? "
                                "ORDER BY m.num", (mlist.id,))
         for row in rows:
-            yield to_row(row[:-1]), self.unpack(row[-1])
+            message, data = to_row(row[:-2]), self.unpack(row[-1])
+            if hashlib.sha256(data).digest() != row[-2]:
+                raise DamagedError(f"message {message.num} of {mlist.name} is not the bytes "
+                                   "archived (its SHA-256 differs)")
+            yield message, data
 
     def neighbours(self, message: MessageRow) -> tuple[int | None, int | None]:
         """The numbers of the messages just before and after this one by date."""
