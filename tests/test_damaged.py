@@ -98,7 +98,8 @@ def test_message_bytes_damaged_into_another_type_are_no_traceback(sample: Path,
     db.close()
     line = one_line(cli("export-mbox", "salon", "-o", str(tmp_path / "x"), "--archive",
                         str(folder)))
-    assert "the database is damaged (a stored message is int, not bytes)" in line
+    assert ("the database is damaged (message 1 of salon: a stored message is int, not bytes)"
+            in line)
 
 
 def test_message_bytes_cut_short_inside_their_compression_are_no_traceback(
@@ -114,7 +115,8 @@ def test_message_bytes_cut_short_inside_their_compression_are_no_traceback(
     db.close()
     line = one_line(cli("export-mbox", "salon", "-o", str(tmp_path / "x"), "--archive",
                         str(folder)))
-    assert "the database is damaged (a packed message does not decompress (" in line, line
+    assert (f"the database is damaged (message {number} of salon: a packed message does not "
+            "decompress (") in line, line
     assert ADVICE in line
     with TestClient(create_app(folder, cache=False), raise_server_exceptions=False) as web:
         assert web.get(f"/salon/msg{number}.eml").status_code == 503

@@ -554,7 +554,11 @@ class Store:
                                "FROM messages m JOIN raw r ON r.id = m.id WHERE m.list_id = ? "
                                "ORDER BY m.num", (mlist.id,))
         for row in rows:
-            message, data = to_row(row[:-2]), self.unpack(row[-1])
+            message = to_row(row[:-2])
+            try:
+                data = self.unpack(row[-1])
+            except DamagedError as error:
+                raise DamagedError(f"message {message.num} of {mlist.name}: {error}") from None
             if hashlib.sha256(data).digest() != row[-2]:
                 raise DamagedError(f"message {message.num} of {mlist.name} is not the bytes "
                                    "archived (its SHA-256 differs)")
