@@ -56,6 +56,23 @@ def test_a_cut_off_message_is_an_error_not_a_shorter_message() -> None:
             packing.unpack(damaged, zdict)
 
 
+def test_a_byte_changed_in_a_packed_message_never_reads_as_other_bytes() -> None:
+    """Each frame carries a checksum of its content: a byte a disk changed fails to read (or,
+    where the bit changed does not matter, reads as the same bytes), never as other bytes."""
+    assert ZSTD_DICT is not None
+    for zdict in (None, ZSTD_DICT):
+        data = mail(11) * 3
+        packed = packing.pack(data, zdict)
+        failed = 0
+        for at in range(4, len(packed)):  # all but the magic number, which names the format
+            changed = packed[:at] + bytes([packed[at] ^ 0x20]) + packed[at + 1:]
+            try:
+                assert packing.unpack(changed, zdict) == data, at
+            except packing.Unreadable:
+                failed += 1
+        assert failed >= len(packed) - 6, (failed, len(packed))
+
+
 def test_a_trained_dictionary_makes_small_mail_smaller() -> None:
     assert ZSTD_DICT is not None and packing.is_zstd_dictionary(ZSTD_DICT)
     message = mail(1000)

@@ -160,11 +160,12 @@ def _zstd_dict(zdict: bytes) -> zstd_module.ZstdDict:
 
 @cache
 def _compressor(zdict: bytes | None) -> zstd_module.ZstdCompressor:
-    made: zstd_module.ZstdCompressor
-    if zdict is None:
-        made = zstd().ZstdCompressor(level=ZSTD_LEVEL)
-    else:
-        made = zstd().ZstdCompressor(level=ZSTD_LEVEL, zstd_dict=_zstd_dict(zdict))
+    # with a checksum of the content (4 bytes a message): bytes changed on disk then fail to
+    # read instead of reading as other bytes
+    parameter = zstd().CompressionParameter
+    made: zstd_module.ZstdCompressor = zstd().ZstdCompressor(
+        options={parameter.compression_level: ZSTD_LEVEL, parameter.checksum_flag: 1},
+        zstd_dict=_zstd_dict(zdict) if zdict is not None else None)
     return made
 
 
