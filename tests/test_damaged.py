@@ -159,3 +159,14 @@ def test_stored_bytes_that_decompress_to_other_bytes_stop_the_lossless_export(
     assert f"message {number} of salon is not the bytes archived (its SHA-256 differs)" in line
     assert ADVICE in line
     assert not (tmp_path / "out.mbox").exists()  # no cut-off mbox left to pass for a whole one
+    # what is not a regular file (/dev/null, a pipe) is left where it is
+    import os
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    reader = threading.Thread(target=lambda: fifo.read_bytes())
+    reader.start()
+    one_line(cli("export-mbox", "salon", "-o", str(fifo), "--archive", str(folder)))
+    reader.join()
+    assert fifo.is_fifo()

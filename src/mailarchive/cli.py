@@ -204,7 +204,7 @@ def export_mbox(list_name: str, output: str, archive: str | None) -> None:
         with out:
             write_mbox(store, mlist, out)
     except BaseException as error:  # a full disk, a damaged message, Ctrl-C
-        if output != "-":
+        if output != "-" and Path(output).is_file():  # not /dev/null or a pipe
             Path(output).unlink(missing_ok=True)  # a cut-off mbox must not pass for a whole one
         if isinstance(error, OSError):
             raise _unwritable(output, error) from None
