@@ -547,9 +547,9 @@ class Store:
 
     def iter_raw(self, mlist: ListInfo) -> Iterator[tuple[MessageRow, bytes]]:
         """Every message of a list in number order with its original bytes (bounded memory),
-        each checked against the SHA-256 recorded when it was archived: a frame carries no
-        checksum, so bytes a disk changed may decompress to other bytes without an error (the
-        check costs about 0.2 s for 60,000 messages)."""
+        each checked against the SHA-256 recorded when it was archived: frames written before
+        2026-12-08 carry no checksum, and bytes a disk changed in one may decompress to other
+        bytes without an error (the check costs about 0.2 s for 60,000 messages)."""
         rows = self.db.execute(f"SELECT {COLUMNS.replace('id,', 'm.id,', 1)}, m.hash, r.data "
                                "FROM messages m JOIN raw r ON r.id = m.id WHERE m.list_id = ? "
                                "ORDER BY m.num", (mlist.id,))
