@@ -141,8 +141,9 @@ def test_the_server_answers_503_and_logs_one_line_a_request(
 
 def test_stored_bytes_that_decompress_to_other_bytes_stop_the_lossless_export(
         sample: Path, tmp_path: Path) -> None:
-    """A frame carries no checksum: bytes a disk changed may still decompress, to other
-    bytes. `export-mbox` promises the original bytes, so it checks each message's SHA-256."""
+    """Stored bytes that decompress without an error to other bytes (a frame written before
+    frames carried a checksum, changed on disk; here, a frame made of other bytes):
+    `export-mbox` promises the original bytes, so it checks each message's SHA-256."""
     from mailarchive import packing
 
     folder = copy_of(sample, tmp_path / "changed")
