@@ -78,7 +78,7 @@ def weighted_rank(api: apsw.FTS5ExtensionApi, *hits: Any) -> float:
     state: tuple[float, list[float]] | None = api.aux_data
     if state is None:
         if len(hits) != api.phrase_count:
-            hits = tuple(_rows_matching(api, phrase) for phrase in range(api.phrase_count))
+            hits = tuple(_rows_of_phrase(api, phrase) for phrase in range(api.phrase_count))
         state = api.aux_data = (_average_length(api),
                                 [idf(api.row_count, int(n)) for n in hits])
     average, idfs = state
@@ -90,7 +90,9 @@ def weighted_rank(api: apsw.FTS5ExtensionApi, *hits: Any) -> float:
     return -score
 
 
-def _rows_matching(api: apsw.FTS5ExtensionApi, phrase: int) -> int:
+def _rows_of_phrase(api: apsw.FTS5ExtensionApi, phrase: int) -> int:
+    """How many rows match the query's phrase number `phrase`, counted inside a statement
+    (where no kept count was given)."""
     found = [0]
 
     def count(_api: apsw.FTS5ExtensionApi, _closure: Any) -> None:

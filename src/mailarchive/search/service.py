@@ -177,11 +177,12 @@ def _phrase_hits(store: Store, p: Plan) -> list[int] | None:
     if p.match is None or p.one_phrase:
         return None
     generation = PHRASE_HITS.fresh(store)
-    return [PHRASE_HITS.get(store, (phrase,), partial(_rows_matching, store, phrase), generation)
-            for phrase in p.phrases]
+    return [PHRASE_HITS.get(store, (phrase,), partial(_count_phrase_rows, store, phrase),
+                            generation) for phrase in p.phrases]
 
 
-def _rows_matching(store: Store, phrase: str) -> int:
+def _count_phrase_rows(store: Store, phrase: str) -> int:
+    """How many rows match `phrase`, counted by an SQL statement (once, then kept)."""
     return int(one(store.db, "SELECT count(*) FROM fts WHERE fts MATCH ?", (phrase,))[0])
 
 
