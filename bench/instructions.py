@@ -21,14 +21,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent
-OUT = BENCH / "out"
+from search_bench import forget_rankings, one_kind_parser
 
 
 def inner(archive: str, queries_file: str, kind: str, count: int, passes: int) -> None:
-    sys.path.insert(0, str(BENCH))
-    from search_bench import forget_rankings
-
     from mailarchive.search import service
     from mailarchive.search.kept import KEPT
     from mailarchive.store import Store
@@ -58,11 +54,7 @@ def collected(args: argparse.Namespace, passes: int) -> int:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--archive", default=str(OUT / "search-archive-60k"))
-    ap.add_argument("--queries-file", default=str(OUT / "search-archive-60k-queries-200-1.json"))
-    ap.add_argument("--kind", default="rare word")
+    ap = one_kind_parser(__doc__)
     ap.add_argument("--queries", type=int, default=100)
     ap.add_argument("--inner", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args()

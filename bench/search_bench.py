@@ -260,6 +260,18 @@ def cached_queries(folder: Path, seed: int, n: int = 200) -> dict[str, list[str]
     return json.loads(queries_file(folder, n, seed).read_text())
 
 
+def one_kind_parser(doc: str | None) -> argparse.ArgumentParser:
+    """The options of the scripts that time one kind of the cached queries at 60k
+    (`instructions.py`, `search_phases.py`)."""
+    ap = argparse.ArgumentParser(description=doc,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    folder = OUT / "search-archive-60k"
+    ap.add_argument("--archive", default=str(folder))
+    ap.add_argument("--queries-file", default=str(queries_file(folder, 200, 1)))
+    ap.add_argument("--kind", default="rare word")
+    return ap
+
+
 def query_sets(folder: Path, real: list[Path], n: int, seed: int) -> dict[str, list[str]]:
     """n queries of each kind, drawn from this archive's vocabulary, senders and dates."""
     cache = queries_file(folder, n, seed)

@@ -14,16 +14,14 @@ Reads the database through a memory map, as the server does.
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-BENCH = Path(__file__).resolve().parent
-OUT = BENCH / "out"
+from search_bench import forget_rankings, one_kind_parser
+
 # the names as `service` calls them (`text_parts` is a part of `_snippet`)
 PHASES = ["parse_query", "plan", "_lists", "_ranking", "_by_id", "_raws", "to_row", "_snippet",
           "text_parts"]
@@ -40,16 +38,9 @@ def timed(spent: dict[str, float], name: str, function: Callable[..., Any]) -> C
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--archive", default=str(OUT / "search-archive-60k"))
-    ap.add_argument("--queries-file", default=str(OUT / "search-archive-60k-queries-200-1.json"))
-    ap.add_argument("--kind", default="rare word")
+    ap = one_kind_parser(__doc__)
     ap.add_argument("--rounds", type=int, default=3, help="the last round is reported")
     args = ap.parse_args()
-    sys.path.insert(0, str(BENCH))
-    from search_bench import forget_rankings
-
     from mailarchive.search import service
     from mailarchive.search.kept import KEPT
     from mailarchive.store import Store
