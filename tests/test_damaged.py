@@ -103,10 +103,10 @@ def test_message_bytes_damaged_into_another_type_are_no_traceback(sample: Path,
 
 
 def test_message_bytes_cut_short_inside_their_compression_are_no_traceback(
-        sample: Path, tmp_path: Path) -> None:
+        sample: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     """A stored message whose compressed bytes lost their end: SQLite cannot tell, the
-    decompressor can; a command that reads it says so in one line, and the server answers 503
-    for that message alone."""
+    decompressor can; a command that reads it says so in one line naming the message, and the
+    server answers 503 for that message alone."""
     folder = copy_of(sample, tmp_path / "cut")
     db = apsw.Connection(str(folder / DB_NAME))
     rowid, data = db.execute("SELECT rowid, data FROM raw ORDER BY length(data) DESC").fetchone()
@@ -118,9 +118,15 @@ def test_message_bytes_cut_short_inside_their_compression_are_no_traceback(
     assert (f"the database is damaged (message {number} of salon: a packed message does not "
             "decompress (") in line, line
     assert ADVICE in line
+    line = one_line(cli("export", str(tmp_path / "site"), "--archive", str(folder)))
+    assert f"the database is damaged (message {number} of salon: a packed message" in line
+    capfd.readouterr()
     with TestClient(create_app(folder, cache=False), raise_server_exceptions=False) as web:
         assert web.get(f"/salon/msg{number}.eml").status_code == 503
+        assert web.get(f"/salon/msg{number}.html").status_code == 503
         assert web.get("/salon/").status_code == 200  # the rest of the archive still reads
+    log = capfd.readouterr().err
+    assert "Traceback" not in log and f"message {number} of salon: a packed message" in log
 
 
 def test_the_server_answers_503_and_logs_one_line_a_request(

@@ -499,7 +499,15 @@ class Store:
 
     def raw(self, message: MessageRow) -> bytes:
         row = self.db.execute("SELECT data FROM raw WHERE id = ?", (message.id,)).fetchone()
-        return self.unpack(row[0]) if row else b""
+        try:
+            return self.unpack(row[0]) if row else b""
+        except DamagedError as error:
+            raise self._damaged(message, error) from None
+
+    def _damaged(self, message: MessageRow, error: Exception) -> DamagedError:
+        """`error` (a stored message that cannot be read) with the message it is named by."""
+        name = next((m.name for m in self.lists() if m.id == message.list_id), "?")
+        return DamagedError(f"message {message.num} of {name}: {error}")
 
     def message(self, mlist: ListInfo, num: int) -> MessageRow | None:
         row = self.db.execute(f"SELECT {COLUMNS} FROM messages WHERE list_id = ? AND num = ? "
@@ -558,7 +566,7 @@ class Store:
             try:
                 data = self.unpack(row[-1])
             except DamagedError as error:
-                raise DamagedError(f"message {message.num} of {mlist.name}: {error}") from None
+                raise self._damaged(message, error) from None
             if hashlib.sha256(data).digest() != row[-2]:
                 raise DamagedError(f"message {message.num} of {mlist.name} is not the bytes "
                                    "archived (its SHA-256 differs)")
