@@ -111,7 +111,8 @@ def test_message_bytes_cut_short_inside_their_compression_are_no_traceback(
     db = apsw.Connection(str(folder / DB_NAME))
     rowid, data = db.execute("SELECT rowid, data FROM raw ORDER BY length(data) DESC").fetchone()
     db.execute("UPDATE raw SET data = ? WHERE rowid = ?", (data[:len(data) // 2], rowid))
-    number = db.execute("SELECT num FROM messages WHERE id = ?", (rowid,)).fetchone()[0]
+    number, subject = db.execute("SELECT num, subject FROM messages WHERE id = ?",
+                                 (rowid,)).fetchone()
     db.close()
     line = one_line(cli("export-mbox", "salon", "-o", str(tmp_path / "x"), "--archive",
                         str(folder)))
@@ -125,6 +126,9 @@ def test_message_bytes_cut_short_inside_their_compression_are_no_traceback(
         assert web.get(f"/salon/msg{number}.eml").status_code == 503
         assert web.get(f"/salon/msg{number}.html").status_code == 503
         assert web.get("/salon/").status_code == 200  # the rest of the archive still reads
+        log = capfd.readouterr().err
+        assert "Traceback" not in log and f"message {number} of salon: a packed message" in log
+        assert web.get("/search", params={"q": f'"{subject}"'}).status_code == 503
     log = capfd.readouterr().err
     assert "Traceback" not in log and f"message {number} of salon: a packed message" in log
 

@@ -504,6 +504,21 @@ class Store:
         except DamagedError as error:
             raise self._damaged(message, error) from None
 
+    def raws(self, ids: Sequence[int], limit: int = 0) -> dict[int, bytes]:
+        """The original bytes of some messages (at most `limit` of each, with one), read with
+        one statement."""
+        if not ids:
+            return {}
+        found: dict[int, bytes] = {}
+        for rowid, data in self.db.execute(
+                f"SELECT id, data FROM raw WHERE id IN ({','.join('?' * len(ids))})", ids):
+            try:
+                found[int(rowid)] = self.unpack(data, limit)
+            except DamagedError as error:
+                row = one(self.db, f"SELECT {COLUMNS} FROM messages WHERE id = ?", (rowid,))
+                raise self._damaged(to_row(row), error) from None
+        return found
+
     def _damaged(self, message: MessageRow, error: Exception) -> DamagedError:
         """`error` (a stored message that cannot be read) with the message it is named by."""
         name = next((m.name for m in self.lists() if m.id == message.list_id), "?")

@@ -272,12 +272,8 @@ def all_matches(store: Store, text: str, list_name: str | None = None) -> Iterat
 
 
 def _raws(store: Store, ids: list[int]) -> dict[int, bytes]:
-    """The original bytes of some messages, read with one statement."""
-    if not ids:
-        return {}
-    rows = store.db.execute(f"SELECT id, data FROM raw WHERE id IN ({','.join('?' * len(ids))})",
-                            ids)
-    return {int(i): store.unpack(data, MAX_RAW) for i, data in rows}
+    """The start of some messages' bytes, as much as a snippet reads."""
+    return store.raws(ids, MAX_RAW)
 
 
 def _snippet(data: bytes, words: list[tuple[str, bool]], hide: bool) -> Pieces:
