@@ -86,10 +86,10 @@ class Unreadable(ValueError):
 
 def dictionary_wanted(blob: bytes) -> int | None:
     """The id of the dictionary `blob` was packed with, or None if it needs none."""
-    if blob[:4] == ZSTD_MAGIC:
+    if blob[:4] == ZSTD_MAGIC:  # read as `unpack` reads: a reader never loads the writer's module
         try:
-            found = int(zstd().get_frame_info(blob).dictionary_id)
-        except zstd().ZstdError as error:
+            found = int(_zstandard().get_frame_parameters(blob).dict_id)
+        except _zstandard().ZstdError as error:
             raise Unreadable(f"a packed message has no readable frame header ({error})") from None
         return found or None
     if len(blob) >= 6 and blob[1] & 0x20:  # FDICT flag of the zlib header
