@@ -3,7 +3,8 @@
 One input is one message. It goes through the import path (`ingest.prepare`: parse within the
 time budget, search document, compression), the page body (`render.body`: parts, text and
 sanitized HTML), the public download (`render.hiding.public_raw`) and a search hit's snippet
-(`search.service._snippet`: its own reading of the text parts). Any exception is a bug;
+(`search.service._snippet`: its own reading of the text parts, with the text recipe kept at
+import and without it, which must agree). Any exception is a bug;
 so is output that does not round-trip (compressed bytes that do not decompress to the input).
 
     .venv/bin/pip install atheris
@@ -39,7 +40,10 @@ def one_input(data: bytes) -> None:
     assert unpack(prepared.packed) == data
     render_body(LIST, 1, parts_of(data), "fuzz/1/")
     public_raw(data)
-    _snippet(data, [("the", False), ("mail", True)], True)
+    words = [("the", False), ("mail", True)]
+    assert _snippet(data, prepared.text_recipe, words, True) == _snippet(data, None, words, True)
+    cut = data[:len(data) // 2]  # as a snippet reads a long message: the recipe of all of it
+    assert _snippet(cut, prepared.text_recipe, words, True) == _snippet(cut, None, words, True)
 
 
 def main() -> None:

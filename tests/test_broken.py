@@ -95,7 +95,7 @@ def test_a_boundary_with_no_semicolon_before_it_still_parts_the_message() -> Non
     shown and the picture attached, with a note; the message without the fault parses alike."""
     from mailarchive.parse import parse
     from mailarchive.render.body import parts_of
-    from mailarchive.search.text import text_parts
+    from mailarchive.search.message_text import text_parts
 
     raw = (DATA / "broken" / "boundary-without-semicolon.eml").read_bytes()
     parsed = parse(raw)
@@ -118,7 +118,7 @@ def test_a_multipart_whose_parts_cannot_be_found_is_shown_as_text(name: str,
                                                                    shown: str) -> None:
     """As mail clients show it: its body as text, not an opaque download, and searchable."""
     from mailarchive.render.body import parts_of
-    from mailarchive.search.text import text_parts
+    from mailarchive.search.message_text import text_parts
 
     raw = (DATA / "broken" / f"{name}.eml").read_bytes()
     parts = parts_of(raw)

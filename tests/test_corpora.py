@@ -12,6 +12,7 @@ import lzma
 import mailbox
 import os
 import re
+from collections import Counter
 from email.message import Message
 from pathlib import Path
 
@@ -178,7 +179,7 @@ def test_fast_mailbox_path_equals_parseaddr_on_real_from_headers() -> None:
 def test_snippet_text_from_content_headers_alone_equals_the_whole_parse_on_real_mail() -> None:
     """Snippets parse a message that is not plain text with its content headers alone (the
     rest are fifty lines of Received and such): the text must be what the whole parse gives."""
-    from mailarchive.search import text
+    from mailarchive.search import message_text as text
 
     paths = [CORPORA / "linux-mips" / f"linux-mips-{y}.mbox.xz" for y in (2005, 2009)]
     paths += [p for name in SMALL for p in corpus_files(name)]
@@ -186,7 +187,7 @@ def test_snippet_text_from_content_headers_alone_equals_the_whole_parse_on_real_
     for raw in (r for p in paths for r in sources.read(str(p))):
         data = raw.data[:256 * 1024]
         head = text._plain_head(data)
-        if head is None or text._single_text(data, head) is not None:
+        if head is None or text._single_recipe(head) is not None:
             continue
         alone = text._content_headers_only(data, head)
         if alone is not None:
@@ -198,7 +199,7 @@ def test_snippet_text_from_content_headers_alone_equals_the_whole_parse_on_real_
 def test_snippet_text_of_one_plain_part_read_from_its_headers_equals_the_whole_parse() -> None:
     """Most list mail is one text part, which snippets read from its three content headers
     without building the message: the text must be what the whole parse gives."""
-    from mailarchive.search import text
+    from mailarchive.search import message_text as text
 
     paths = [CORPORA / "linux-mips" / f"linux-mips-{y}.mbox.xz" for y in (1998, 2005, 2013)]
     paths += [p for name in SMALL for p in corpus_files(name)]
@@ -206,18 +207,36 @@ def test_snippet_text_of_one_plain_part_read_from_its_headers_equals_the_whole_p
     for raw in (r for p in paths for r in sources.read(str(p))):
         data = raw.data[:256 * 1024]
         head = text._plain_head(data)
-        single = None if head is None else text._single_text(data, head)
-        if single is not None:
+        if head is not None and text._single_recipe(head) is not None:
             taken += 1
-            assert [single] == text._walked_text_parts(data), data[:300]
+            assert text.text_parts(data) == text._walked_text_parts(data), data[:300]
     assert taken > 5000, taken
+
+
+def test_snippet_text_read_by_the_recipe_kept_at_import_equals_the_whole_parse() -> None:
+    """An import keeps each message's text recipe, made from all of its bytes; a snippet
+    follows it over the start of the message it reads (whole, and cut as a long message is)
+    and must find the text the parse finds there. Most mail has a recipe that says where its
+    text is (one part, or several found in the bytes); the rest is parsed."""
+    from mailarchive.search import message_text as text
+
+    paths = [CORPORA / "linux-mips" / f"linux-mips-{y}.mbox.xz" for y in (1998, 2005, 2013)]
+    paths += [p for name in SMALL for p in corpus_files(name)]
+    kinds: Counter[str] = Counter()
+    for raw in (r for p in paths for r in sources.read(str(p))):
+        recipe = text.text_recipe(raw.data)
+        kinds[recipe.split(" ")[1]] += 1
+        for data in (raw.data, raw.data[:4096], raw.data[:256 * 1024]):
+            assert text.text_parts(data, recipe) == text.text_parts(data), (recipe, data[:300])
+    assert kinds["text"] > 5000 and kinds["parts"] > 500 and kinds["parts"] > 4 * kinds["walk"]
 
 
 def test_snippets_skip_the_own_text_only_where_it_holds_no_word_on_real_mail() -> None:
     """On real mail, a snippet made with the own-line test is the snippet made by searching the
     author's text first, for a word of the author's, a word of the quoted text, both, and none."""
     from mailarchive.search import service
-    from mailarchive.search.text import split_quoted, text_parts
+    from mailarchive.search.message_text import text_parts, text_recipe
+    from mailarchive.search.text import split_quoted
     from test_search import _snippet_reference
 
     compared = quoted_only = 0
@@ -232,10 +251,11 @@ def test_snippets_skip_the_own_text_only_where_it_holds_no_word_on_real_mail() -
         picks = {w for w in (own[len(own) // 2:][:1] + theirs[len(theirs) // 2:][:1]) if w}
         queries = [[(w, False)] for w in sorted(picks)] + [[(w, True) for w in sorted(picks)]]
         quoted_only += sum(1 for w in picks if w not in own)
+        recipe = text_recipe(raw.data)
         for words in [*queries, [("zzqxjv", False)]]:
             for hide in (True, False):
-                assert service._snippet(data, words, hide) == _snippet_reference(data, words,
-                                                                                 hide), data[:200]
+                assert service._snippet(data, recipe, words, hide) == _snippet_reference(
+                    data, words, hide), data[:200]
                 compared += 1
     assert compared > 5000 and quoted_only > 300, (compared, quoted_only)
 

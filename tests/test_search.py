@@ -17,6 +17,7 @@ from mailarchive import sources
 from mailarchive.ingest import ingest
 from mailarchive.model import RawMessage
 from mailarchive.search import service
+from mailarchive.search.message_text import text_recipe
 from mailarchive.search.query import QueryError
 from mailarchive.search.service import all_matches, search
 from mailarchive.search.snippet import MAX_TEXT, Pieces
@@ -547,8 +548,9 @@ def _snippet_reference(data: bytes, words: list[tuple[str, bool]], hide: bool) -
     from functools import partial
 
     from mailarchive.render.filters import obfuscate_text
+    from mailarchive.search.message_text import text_parts
     from mailarchive.search.snippet import best_snippet, first_snippet
-    from mailarchive.search.text import html_text, text_parts
+    from mailarchive.search.text import html_text
 
     texts = [(text if kind == "text" else html_text(text[:4 * MAX_TEXT]))[:MAX_TEXT]
              for kind, text in text_parts(data)]
@@ -581,13 +583,15 @@ def test_a_snippet_is_the_same_whether_or_not_the_own_text_is_tested_first(
     if content_type == "text/html":
         body = body.replace("\n", "<br>\n")
     data = (f"Subject: s\nContent-Type: {content_type}; charset=utf-8\n\n{body}").encode()
-    assert service._snippet(data, words, hide) == _snippet_reference(data, words, hide)
+    reference = _snippet_reference(data, words, hide)
+    assert service._snippet(data, None, words, hide) == reference
+    assert service._snippet(data, text_recipe(data), words, hide) == reference
 
 
 def test_the_text_of_a_part_whose_rfc2231_charset_holds_nul_bytes_is_read() -> None:
     # found by fuzz/fuzz_message.py: the snippet's own reading of the text parts asked the
     # stdlib for the charset, whose codec lookup raised ValueError (a search page would fail)
-    from mailarchive.search.text import text_parts
+    from mailarchive.search.message_text import text_parts
 
     data = (b"From: a@example.org\nSubject: x\nMIME-Version: 1.0\n"
             b'Content-Type: multipart/mixed; boundary="r"\n\n--r\n'
@@ -597,7 +601,7 @@ def test_the_text_of_a_part_whose_rfc2231_charset_holds_nul_bytes_is_read() -> N
 
 
 def test_text_enriched_is_found_by_its_words_not_by_its_commands(tmp_path: Path) -> None:
-    from mailarchive.search.text import text_parts
+    from mailarchive.search.message_text import text_parts
 
     data = (b"From: a@example.org\nSubject: unsubscribe\nMessage-ID: <e1@example.org>\n"
             b"MIME-Version: 1.0\nContent-Type: text/enriched\n\n"

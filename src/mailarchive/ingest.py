@@ -15,6 +15,7 @@ from mailarchive.model import Files, Located, RawMessage, Span
 from mailarchive.packing import pack
 from mailarchive.packing import train as train_dictionary
 from mailarchive.parse import DEFAULT_LIMITS, Limits, budgeted, parse_safely
+from mailarchive.search.message_text import text_recipe
 from mailarchive.store import ListInfo, Record, Store, record
 
 if TYPE_CHECKING:
@@ -49,7 +50,8 @@ def prepare(raw: RawMessage, subject_prefix: str = "", now: float | None = None,
 def _prepare(data: bytes, envelope: str | None, digest: bytes, subject_prefix: str,
              now: float | None, limits: Limits, zdict: bytes | None) -> Record:
     parsed = parse_safely(data, envelope, now, limits)
-    return record(parsed, digest, pack(data, zdict), len(data), envelope, subject_prefix)
+    return record(parsed, digest, pack(data, zdict), len(data), envelope, subject_prefix,
+                  text_recipe(data))
 
 
 # A worker's job: messages as (bytes, envelope, digest), which cross to it faster than

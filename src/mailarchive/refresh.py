@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from mailarchive.parse import DEFAULT_LIMITS, Limits, budgeted, parse_safely
+from mailarchive.search.message_text import text_recipe
 from mailarchive.store import ListInfo, MessageRow, Record, Store, record
 
 CHUNK = 500
@@ -95,5 +96,5 @@ def _reparse(job: Job) -> list[Fields]:
     messages, prefix, limits = job
     with budgeted():
         return [(row_id, record(parse_safely(data, envelope, now, limits), b"", b"", len(data),
-                                envelope, prefix))
+                                envelope, prefix, text_recipe(data)))
                 for row_id, data, envelope, now in messages]

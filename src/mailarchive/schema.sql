@@ -32,6 +32,7 @@ CREATE TABLE IF NOT EXISTS messages (
     defects TEXT NOT NULL,
     envelope TEXT,
     removed TEXT,
+    text_recipe TEXT,
     UNIQUE (list_id, num),
     UNIQUE (list_id, hash)
 );

@@ -184,10 +184,11 @@ class Record(NamedTuple):
     attachments: int
     defects: str
     columns: tuple[str, str, str, str, str, str]  # the search index's, in its column order
+    text_recipe: str  # how a snippet finds its text (`search.message_text.text_recipe`)
 
 
 def record(parsed: ParsedMessage, digest: bytes, packed: bytes, size: int, envelope: str | None,
-           subject_prefix: str) -> Record:
+           subject_prefix: str, text_recipe: str) -> Record:
     """What `Store.add` writes of a parsed message, for a list that tags subjects so."""
     subject = strip_prefix(parsed.subject, subject_prefix)
     return Record(
@@ -196,7 +197,7 @@ def record(parsed: ParsedMessage, digest: bytes, packed: bytes, size: int, envel
         is_reply(subject), thread_keys(parsed.message_id, parsed.references, parsed.in_reply_to),
         parsed.from_name, parsed.from_addr, parsed.date, parsed.tz_offset, parsed.date_source,
         month_of(parsed.date), len(parsed.attachments), _defects(parsed),
-        search_document(parsed, subject).columns())
+        search_document(parsed, subject).columns(), text_recipe)
 
 
 READ_MAP_BYTES = 1 << 36  # 64 GiB of address space: the whole file of any archive (not memory)
@@ -235,6 +236,7 @@ class Store:
             if not self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'zdicts'").fetchone():
                 self.db.execute("CREATE TABLE zdicts (adler INTEGER PRIMARY KEY, "
                                 "data BLOB NOT NULL)")
+            self._look_for_recipes()
             return
         # Packed messages average 1.1 KiB: 4 KiB pages hold three and leave a sixth empty
         # (linux-mips 2000-2003: the archive is 3% smaller with 16 KiB, and imports no slower).
@@ -244,6 +246,26 @@ class Store:
 
         run_script(self.db, resources.files("mailarchive").joinpath("schema.sql").read_text())
         self.db.execute("INSERT OR IGNORE INTO meta VALUES ('format', ?)", (FORMAT_VERSION,))
+        self.has_recipes = True
+        self._schema_seen = -1
+
+    def _look_for_recipes(self) -> None:
+        """Whether the archive keeps text recipes (it does once a writer has added their column,
+        which another process may do while this one reads: looked for again when the schema
+        changes)."""
+        self._schema_seen = one(self.db, "PRAGMA schema_version")[0]
+        self.has_recipes = any(row[1] == "text_recipe" for row in
+                               self.db.execute("PRAGMA table_info(messages)"))
+
+    def _keep_recipes(self) -> None:
+        """Give an archive made before text recipes were kept their column (on its first write:
+        readers never write); its older messages have none until `mailarchive refresh`. Called
+        inside a batch, whose lock keeps another writer from adding it at the same time."""
+        if not self.has_recipes:
+            self._look_for_recipes()  # another process may have added it since
+        if not self.has_recipes:
+            self.db.execute("ALTER TABLE messages ADD COLUMN text_recipe TEXT")
+            self.has_recipes = True
 
     def map_for_reading(self) -> None:
         """Read the database through a memory map: a page a query needs is then read where it
@@ -349,6 +371,7 @@ class Store:
                                 [(num, list_id) for list_id, num in self._next_num.items()])
         except BaseException:
             self.db.execute("ROLLBACK")
+            self._look_for_recipes()  # the column this batch added, if it did, is gone
             raise
         finally:
             self._next_num.clear()
@@ -405,18 +428,19 @@ class Store:
         up again."""
         if not checked and self.has(mlist, item.digest):
             return None
+        self._keep_recipes()
         num = self._allocate(mlist)
         thread = self.assign_thread(mlist.id, num, item.keys, item.subject_norm, item.reply,
                                     item.date)
         self.db.execute(
             "INSERT INTO messages (list_id, num, hash, message_id, synthetic_id, in_reply_to, refs,"
             " subject, subject_norm, from_name, from_addr, date, tz_offset, date_source, month,"
-            " thread, attachments, size, defects, envelope)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " thread, attachments, size, defects, envelope, text_recipe)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (mlist.id, num, item.digest, item.message_id, item.synthetic_id, item.in_reply_to,
              item.refs, item.subject, item.subject_norm, item.from_name, item.from_addr,
              item.date, item.tz_offset, item.date_source, item.month, thread, item.attachments,
-             item.size, item.defects, item.envelope))
+             item.size, item.defects, item.envelope, item.text_recipe))
         rowid = self.db.last_insert_rowid()
         self.db.execute("INSERT INTO raw (id, data) VALUES (?, ?)", (rowid, item.packed))
         self.index(rowid, item.columns)
@@ -433,15 +457,18 @@ class Store:
 
     def redescribe(self, rowid: int, item: Record) -> bool:
         """Replace what was derived from a stored message's bytes (not its number, ids or
-        thread) by `item`'s; whether anything changed."""
+        thread) by `item`'s; whether anything shown changed (a new text recipe is not)."""
+        self._keep_recipes()
         values = tuple(getattr(item, name) for name in _DESCRIBED)
         columns = ", ".join(_DESCRIBED)
-        old = self.db.execute(f"SELECT {columns} FROM messages WHERE id = ?", (rowid,)).fetchone()
-        if old is not None and tuple(old) == values:
+        old = self.db.execute(f"SELECT {columns}, text_recipe FROM messages WHERE id = ?",
+                              (rowid,)).fetchone()
+        if old is not None and tuple(old) == (*values, item.text_recipe):
             return False
-        self.db.execute(f"UPDATE messages SET ({columns}) = ({','.join('?' * len(values))}) "
-                        "WHERE id = ?", (*values, rowid))
-        return True
+        self.db.execute(f"UPDATE messages SET ({columns}, text_recipe) = "
+                        f"({','.join('?' * (len(values) + 1))}) WHERE id = ?",
+                        (*values, item.text_recipe, rowid))
+        return old is None or tuple(old[:-1]) != values
 
     def _allocate(self, mlist: ListInfo) -> int:
         """The next message number of a list (written back when the batch commits)."""
@@ -504,16 +531,20 @@ class Store:
         except DamagedError as error:
             raise self._damaged(message, error) from None
 
-    def raws(self, ids: Sequence[int], limit: int = 0) -> dict[int, bytes]:
-        """The original bytes of some messages (at most `limit` of each, with one), read with
-        one statement."""
+    def raws(self, ids: Sequence[int], limit: int = 0) -> dict[int, tuple[bytes, str | None]]:
+        """The original bytes of some messages (at most `limit` of each, with one), each with
+        its text recipe (None in an archive that has not kept it), read with one statement."""
         if not ids:
             return {}
-        found: dict[int, bytes] = {}
-        for rowid, data in self.db.execute(
-                f"SELECT id, data FROM raw WHERE id IN ({','.join('?' * len(ids))})", ids):
+        if not self.has_recipes and one(self.db, "PRAGMA schema_version")[0] != self._schema_seen:
+            self._look_for_recipes()
+        recipe = "m.text_recipe" if self.has_recipes else "NULL"
+        found: dict[int, tuple[bytes, str | None]] = {}
+        for rowid, data, text_recipe in self.db.execute(
+                f"SELECT r.id, r.data, {recipe} FROM raw r JOIN messages m ON m.id = r.id "
+                f"WHERE r.id IN ({','.join('?' * len(ids))})", ids):
             try:
-                found[int(rowid)] = self.unpack(data, limit)
+                found[int(rowid)] = self.unpack(data, limit), text_recipe
             except DamagedError as error:
                 row = one(self.db, f"SELECT {COLUMNS} FROM messages WHERE id = ?", (rowid,))
                 raise self._damaged(to_row(row), error) from None

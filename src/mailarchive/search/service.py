@@ -12,6 +12,7 @@ from typing import Any
 from mailarchive.render.filters import obfuscate_text
 from mailarchive.search.fts5 import YEAR, Plan, plan
 from mailarchive.search.kept import KEPT, PHRASE_HITS
+from mailarchive.search.message_text import text_parts
 from mailarchive.search.query import And, DateRange, ListIs, Node, parse_query
 from mailarchive.search.ranking import bm25_call, row_part_call, weighted_call
 from mailarchive.search.snippet import (
@@ -29,7 +30,6 @@ from mailarchive.search.text import (
     own_lines_hold,
     quoted_lines,
     signed,
-    text_parts,
 )
 from mailarchive.store import COLUMNS, ListInfo, MessageRow, Store, one, to_row
 
@@ -135,7 +135,7 @@ def search(store: Store, text: str, *, list_name: str | None = None, sort: str =
     hits = []
     for r in rows:
         message, mlist = to_row(r), by_id[r[1]]
-        pieces = _snippet(raws.get(message.id, b""), words, mlist.obfuscate)
+        pieces = _snippet(*raws.get(message.id, (b"", None)), words, mlist.obfuscate)
         hits.append(Hit(mlist.name, message, pieces, r[-1]))
     return Results(text, min(total, COUNT_CAP), hits, page, per_page,
                    total_exact=total <= COUNT_CAP)
@@ -271,17 +271,18 @@ def all_matches(store: Store, text: str, list_name: str | None = None) -> Iterat
         yield to_row(row)
 
 
-def _raws(store: Store, ids: list[int]) -> dict[int, bytes]:
-    """The start of some messages' bytes, as much as a snippet reads."""
+def _raws(store: Store, ids: list[int]) -> dict[int, tuple[bytes, str | None]]:
+    """The start of some messages' bytes, as much as a snippet reads, and their text recipes."""
     return store.raws(ids, MAX_RAW)
 
 
-def _snippet(data: bytes, words: list[tuple[str, bool]], hide: bool) -> Pieces:
+def _snippet(data: bytes, recipe: str | None, words: list[tuple[str, bool]], hide: bool
+             ) -> Pieces:
     """Prefer the author's own words; fall back to the quoted text where only it matches. The
     author's text is made first only where a word stands in one of its lines: most hits of a
     rare word are in quoted text."""
     texts = [signed((text if kind == "text" else html_text(text[:4 * MAX_TEXT]))[:MAX_TEXT])
-             for kind, text in text_parts(data)]
+             for kind, text in text_parts(data, recipe)]
     clean = partial(obfuscate_text, on=hide)
     tokens = tokens_of(words)
     if any(own_lines_hold(text, tokens, fold) for text in texts):
