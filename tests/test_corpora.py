@@ -21,7 +21,7 @@ from starlette.testclient import TestClient
 
 from mailarchive import sources
 from mailarchive.cli import write_mbox
-from mailarchive.ingest import ingest
+from mailarchive.ingest import ingest, prepare
 from mailarchive.store import Store
 from mailarchive.web import create_app
 from test_hostile import active_content, page_header_problems
@@ -224,7 +224,7 @@ def test_snippet_text_read_by_the_recipe_kept_at_import_equals_the_whole_parse()
     paths += [p for name in SMALL for p in corpus_files(name)]
     kinds: Counter[str] = Counter()
     for raw in (r for p in paths for r in sources.read(str(p))):
-        recipe = text.text_recipe(raw.data)
+        recipe = prepare(raw).text_recipe
         kinds[recipe.split(" ")[1]] += 1
         for data in (raw.data, raw.data[:4096], raw.data[:256 * 1024]):
             assert text.text_parts(data, recipe) == text.text_parts(data), (recipe, data[:300])
@@ -235,7 +235,7 @@ def test_snippets_skip_the_own_text_only_where_it_holds_no_word_on_real_mail() -
     """On real mail, a snippet made with the own-line test is the snippet made by searching the
     author's text first, for a word of the author's, a word of the quoted text, both, and none."""
     from mailarchive.search import service
-    from mailarchive.search.message_text import text_parts, text_recipe
+    from mailarchive.search.message_text import text_parts
     from mailarchive.search.text import split_quoted
     from test_search import _snippet_reference
 
@@ -251,7 +251,7 @@ def test_snippets_skip_the_own_text_only_where_it_holds_no_word_on_real_mail() -
         picks = {w for w in (own[len(own) // 2:][:1] + theirs[len(theirs) // 2:][:1]) if w}
         queries = [[(w, False)] for w in sorted(picks)] + [[(w, True) for w in sorted(picks)]]
         quoted_only += sum(1 for w in picks if w not in own)
-        recipe = text_recipe(raw.data)
+        recipe = prepare(raw).text_recipe
         for words in [*queries, [("zzqxjv", False)]]:
             for hide in (True, False):
                 assert service._snippet(data, recipe, words, hide) == _snippet_reference(

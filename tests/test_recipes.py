@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from mailarchive.ingest import ingest
+from mailarchive.ingest import ingest, prepare
+from mailarchive.model import RawMessage
 from mailarchive.refresh import refresh
-from mailarchive.search.message_text import text_recipe
 from mailarchive.search.service import search
 from mailarchive.store import Store
 from test_ingest import THREAD, raws
@@ -22,6 +22,11 @@ MIXED = (b"From: Yan <yan@example.org>\nSubject: parts\nMessage-ID: <mixed@x>\nM
          b"the gizmo patch\n--b\nContent-Type: application/octet-stream\n\nxx\n--b--\n")
 ENRICHED = (b"From: Xi <xi@example.org>\nSubject: rich\nMessage-ID: <rich@x>\n"
             b"Content-Type: text/enriched\n\n<bold>gizmo</bold> in bold\n")
+
+
+def text_recipe(data: bytes) -> str:
+    """The text recipe an import keeps for `data`."""
+    return prepare(RawMessage(data, "test")).text_recipe
 
 
 def body_start(data: bytes) -> int:
@@ -128,3 +133,10 @@ def test_a_part_of_8bit_text_is_found_in_the_bytes_as_they_came() -> None:
     recipe = text_recipe(data)
     assert recipe.startswith(f"1 parts {len(data)};text - {data.index(body)} ")
     assert text_parts(data, recipe) == text_parts(data) == [("text", "Café gizmo, naïve")] * 2
+
+
+def test_mail_whose_parse_gave_up_is_parsed_when_searched_unless_it_is_one_text_part() -> None:
+    from mailarchive.search import message_text
+
+    assert message_text.text_recipe(MIXED, None) == "1 walk"
+    assert message_text.text_recipe(QP, None) == text_recipe(QP)

@@ -14,10 +14,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from mailarchive import sources
-from mailarchive.ingest import ingest
+from mailarchive.ingest import ingest, prepare
 from mailarchive.model import RawMessage
 from mailarchive.search import service
-from mailarchive.search.message_text import text_recipe
 from mailarchive.search.query import QueryError
 from mailarchive.search.service import all_matches, search
 from mailarchive.search.snippet import MAX_TEXT, Pieces
@@ -585,7 +584,8 @@ def test_a_snippet_is_the_same_whether_or_not_the_own_text_is_tested_first(
     data = (f"Subject: s\nContent-Type: {content_type}; charset=utf-8\n\n{body}").encode()
     reference = _snippet_reference(data, words, hide)
     assert service._snippet(data, None, words, hide) == reference
-    assert service._snippet(data, text_recipe(data), words, hide) == reference
+    recipe = prepare(RawMessage(data, "test")).text_recipe
+    assert service._snippet(data, recipe, words, hide) == reference
 
 
 def test_the_text_of_a_part_whose_rfc2231_charset_holds_nul_bytes_is_read() -> None:

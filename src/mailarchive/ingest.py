@@ -51,7 +51,7 @@ def _prepare(data: bytes, envelope: str | None, digest: bytes, subject_prefix: s
              now: float | None, limits: Limits, zdict: bytes | None) -> Record:
     parsed = parse_safely(data, envelope, now, limits)
     return record(parsed, digest, pack(data, zdict), len(data), envelope, subject_prefix,
-                  text_recipe(data))
+                  text_recipe(data, parsed.tree))
 
 
 # A worker's job: messages as (bytes, envelope, digest), which cross to it faster than

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from email.message import Message
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,8 @@ class ParsedMessage:
     parts: list[Part] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
     headers: list[tuple[str, str]] = field(default_factory=list)
+    # the parse it was derived from (None where the parse gave up), for the text recipe
+    tree: Message | None = field(default=None, repr=False, compare=False)
 
     @property
     def attachments(self) -> list[Part]:

@@ -301,9 +301,10 @@ def _headers_only(data: bytes, envelope: str | None, now: float | None, limits: 
     head = data[: end.start() if end else min(len(data), limits.max_header_bytes)] + b"\n\n"
     try:
         parsed = parse(head, envelope, now, replace(limits, max_parts=1))
-        parsed.parts = []
+        parsed.parts, parsed.tree = [], None
     except Exception:  # noqa: BLE001 - last resort: an empty record still archives the bytes
         parsed = parse(b"\n", envelope, now)
+        parsed.tree = None
         if parsed.synthetic_id:
             parsed.message_id = msgid.synthetic(digest(data))
     parsed.defects.append(note)
@@ -346,6 +347,7 @@ def parse(
         date_source=source,
         parts=parts,
         defects=list(dict.fromkeys(defects)),
+        tree=message,
     )
 
 

@@ -95,6 +95,11 @@ def _clock(row: MessageRow) -> float:
 def _reparse(job: Job) -> list[Fields]:
     messages, prefix, limits = job
     with budgeted():
-        return [(row_id, record(parse_safely(data, envelope, now, limits), b"", b"", len(data),
-                                envelope, prefix, text_recipe(data)))
+        return [(row_id, _record(data, envelope, now, limits, prefix))
                 for row_id, data, envelope, now in messages]
+
+
+def _record(data: bytes, envelope: str | None, now: float, limits: Limits, prefix: str) -> Record:
+    parsed = parse_safely(data, envelope, now, limits)
+    return record(parsed, b"", b"", len(data), envelope, prefix,
+                  text_recipe(data, parsed.tree))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import binascii
 import re
+from email.message import Message
 
 from mailarchive import enriched
 from mailarchive.decode import codec_for, decoded
@@ -64,7 +65,7 @@ def text_parts(data: bytes, recipe: str | None = None) -> Texts:
     return _walked_text_parts(_content_headers_only(data, head) or data)
 
 
-def text_recipe(data: bytes) -> str:
+def text_recipe(data: bytes, tree: Message | None) -> str:
     """How `text_parts` finds the text of a message (all of its bytes), kept with it, after
     RECIPE_VERSION:
     - one text part (`text - 183`, `html qp 160 iso-8859-1`): its kind, transfer encoding
@@ -72,14 +73,16 @@ def text_recipe(data: bytes) -> str:
     - other mail whose text parts lie in its bytes as they are shown (`parts 5512;text - 300
       1200 utf-8;html b64 1400 2000`): the message's size, then each part's kind, transfer
       encoding (quoted-printable, base64 or none), where its body starts and ends, charset;
-    - else `walk`: the message is parsed."""
+    - else `walk`: the message is parsed.
+    `tree` is the message as its import parsed it (within the time budget; None where that
+    parse gave up), so that making the recipe parses nothing again."""
     head = _plain_head(data)
     single = _single_recipe(head) if head is not None else None
     if single is not None:
         kind, quoted_printable, start, charset = single
         return (f"{RECIPE_VERSION} {kind} {'qp' if quoted_printable else '-'} {start} "
                 f"{charset or ''}").rstrip()
-    return _parts_recipe(data, head) or f"{RECIPE_VERSION} walk"
+    return (_parts_recipe(data, tree) if tree is not None else None) or f"{RECIPE_VERSION} walk"
 
 
 def _followed(data: bytes, recipe: str) -> Texts | None:
@@ -119,16 +122,14 @@ def _leaves_text(data: bytes, leaves: list[str]) -> Texts:
     return found
 
 
-def _parts_recipe(data: bytes, head: _Head | None) -> str | None:
-    """The `parts` recipe of a message that is not one plain text part, if each text part it
-    shows is a stretch of its bytes that the recipe reads to the same text; else None."""
-    message, _defects = message_from_bytes((_content_headers_only(data, head) if head else None)
-                                           or data)
+def _parts_recipe(data: bytes, tree: Message) -> str | None:
+    """The `parts` recipe of a message (not one plain text part) parsed as `tree`, if each text
+    part it shows is a stretch of its bytes that the recipe reads to the same text; else None."""
     found: Texts = []
     leaves: list[str] = []
     cursor = 0
     try:  # never stops an import: a message this cannot describe is parsed when searched
-        for leaf in walk(message):
+        for leaf in walk(tree):
             text = _leaf_text(leaf) if isinstance(leaf, Leaf) else None
             if text is None:
                 continue
