@@ -531,9 +531,12 @@ class Store:
         except DamagedError as error:
             raise self._damaged(message, error) from None
 
-    def raws(self, ids: Sequence[int], limit: int = 0) -> dict[int, tuple[bytes, str | None]]:
+    def raws(self, ids: Sequence[int], limit: int = 0, damaged: list[DamagedError] | None = None
+             ) -> dict[int, tuple[bytes, str | None]]:
         """The original bytes of some messages (at most `limit` of each, with one), each with
-        its text recipe (None in an archive that has not kept it), read with one statement."""
+        its text recipe (None in an archive that has not kept it), read with one statement.
+        A message whose bytes cannot be read raises DamagedError, or, given a `damaged` list, is
+        left out and its error added there (a page of search hits shows the others)."""
         if not ids:
             return {}
         if not self.has_recipes and one(self.db, "PRAGMA schema_version")[0] != self._schema_seen:
@@ -547,7 +550,9 @@ class Store:
                 found[int(rowid)] = self.unpack(data, limit), text_recipe
             except DamagedError as error:
                 row = one(self.db, f"SELECT {COLUMNS} FROM messages WHERE id = ?", (rowid,))
-                raise self._damaged(to_row(row), error) from None
+                if damaged is None:
+                    raise self._damaged(to_row(row), error) from None
+                damaged.append(self._damaged(to_row(row), error))
         return found
 
     def _damaged(self, message: MessageRow, error: Exception) -> DamagedError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from array import array
 from collections.abc import Iterator
@@ -31,7 +32,16 @@ from mailarchive.search.text import (
     quoted_lines,
     signed,
 )
-from mailarchive.store import COLUMNS, ListInfo, MessageRow, Store, one, to_row
+from mailarchive.store import (
+    COLUMNS,
+    DamagedError,
+    ListInfo,
+    MessageRow,
+    Store,
+    one,
+    to_row,
+    trouble,
+)
 
 SORTS = ("relevance", "date")
 MESSAGE_COLUMNS = ", ".join(f"m.{c.strip()}" for c in COLUMNS.split(","))
@@ -272,8 +282,13 @@ def all_matches(store: Store, text: str, list_name: str | None = None) -> Iterat
 
 
 def _raws(store: Store, ids: list[int]) -> dict[int, tuple[bytes, str | None]]:
-    """The start of some messages' bytes, as much as a snippet reads, and their text recipes."""
-    return store.raws(ids, MAX_RAW)
+    """The start of some messages' bytes, as much as a snippet reads, and their text recipes.
+    A message whose stored bytes are damaged is shown without a snippet, and logged."""
+    damaged: list[DamagedError] = []
+    found = store.raws(ids, MAX_RAW, damaged)
+    for error in damaged:
+        print(f"mailarchive: search: {trouble(error, store.folder)}", file=sys.stderr)
+    return found
 
 
 def _snippet(data: bytes, recipe: str | None, words: list[tuple[str, bool]], hide: bool
