@@ -365,13 +365,14 @@ class Store:
         """One atomic write: all of it lands, or (killed or failed) none of it does."""
         self.db.execute("BEGIN IMMEDIATE")
         self._next_num.clear()
+        had_recipes = self.has_recipes
         try:
             yield
             self.db.executemany("UPDATE lists SET next_num = ? WHERE id = ?",
                                 [(num, list_id) for list_id, num in self._next_num.items()])
         except BaseException:
             self.db.execute("ROLLBACK")
-            self._look_for_recipes()  # the column this batch added, if it did, is gone
+            self.has_recipes = had_recipes  # a column this batch added is gone with it
             raise
         finally:
             self._next_num.clear()
