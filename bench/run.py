@@ -484,12 +484,13 @@ class Bench:
         log(f"incremental: building a {self.small}-message mailarchive archive")
         self.ma_import(small, self.sel / f"head-{self.small}.mbox", "ma-import-1k", sample=False)
         big = self.ensure_ma()
-        # interleaved (small, big, small, big, ...) so that a change in background load hits both
+        # interleaved (small, big, big, small, ...) so that a change in background load hits both,
+        # and each goes first every other time
         targets = (("1k", small, self.small), ("full", big, self.n_main))
         times: dict[str, list[float]] = {"1k": [], "full": []}
         others: list[float] = []
         for k in range(1, k_max + 1):
-            for label, archive, _size in targets:
+            for label, archive, _size in targets[::1 if k % 2 else -1]:
                 run, added = self.ma_import(archive, "-", f"ma-add-{label}",
                                             stdin=self.sel / f"held-{k}.mbox", sample=False)
                 if added != 1:
@@ -593,8 +594,10 @@ class Bench:
                 servers[label] = (proc, port, archive)
             counts = {label: self.count_ma(archive) for label, (_p, _port, archive)
                       in servers.items()}
+            order = list(servers.items())
             for blob in blobs:
-                for label, (_proc, port, _archive) in servers.items():
+                order.reverse()  # each archive goes first every other time: no order favours one
+                for label, (_proc, port, _archive) in order:
                     t0 = time.perf_counter()
                     with smtplib.LMTP("127.0.0.1", port) as client:
                         client.sendmail("bench@example.invalid", [f"{LIST}@bench.invalid"], blob)
