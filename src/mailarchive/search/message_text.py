@@ -39,8 +39,9 @@ _PLAIN_ENCODINGS = ("", "7bit", "8bit", "binary")
 _RECIPE_ENCODINGS = {"quoted-printable": "qp", "base64": "b64"}
 _UUENCODINGS = ("x-uuencode", "uuencode", "uue", "x-uue")
 _RECIPE_CHARSET = re.compile(r"[^\s;]*")  # a charset a recipe can hold (blanks and ";" part it)
-# The rules recipes follow: a change to how they are made or read bumps it, and recipes kept
-# before it are not used (`mailarchive refresh` makes them again).
+# The rules recipes follow: a change to how they are made or read, or to which parts `parse`
+# shows as text and how it decodes them, bumps it; recipes kept before it are not used (and
+# `mailarchive refresh` makes them again).
 RECIPE_VERSION = "1"
 
 Texts = list[tuple[str, str]]  # (kind, text): "text" or "html"
