@@ -3,9 +3,13 @@ an archive made before them reads, grows and refreshes as before."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mailarchive.ingest import ingest, prepare
 from mailarchive.model import RawMessage
@@ -140,3 +144,52 @@ def test_mail_whose_parse_gave_up_is_parsed_when_searched_unless_it_is_one_text_
 
     assert message_text.text_recipe(MIXED, None) == "1 walk"
     assert message_text.text_recipe(QP, None) == text_recipe(QP)
+
+
+_BODIES = st.sampled_from(["gizmo here\n", "Caf\u00e9 gizmo\n", "line one\n\n> quoted\n",
+                           "\u65e5\u672c\u8a9e gizmo\n", "", "a=b =3D soft\n", "x" * 90 + "\n"])
+_TYPES = st.sampled_from(["text/plain", "text/html", "text/x-diff", "application/octet-stream",
+                          "text/enriched"])
+_ENCODINGS = st.sampled_from(["", "7bit", "8bit", "quoted-printable", "base64", "x-uuencode"])
+_CHARSETS = st.sampled_from(["", "utf-8", "iso-8859-1", "us-ascii", "koi8-r", "bogus"])
+_DISPOSITIONS = st.sampled_from(["", "inline", "attachment"])
+
+
+@st.composite
+def _part(draw: st.DrawFn) -> bytes:
+    body, ctype, encoding = draw(_BODIES), draw(_TYPES), draw(_ENCODINGS)
+    charset, disposition = draw(_CHARSETS), draw(_DISPOSITIONS)
+    codec = charset if charset in ("utf-8", "iso-8859-1", "koi8-r") else "utf-8"
+    raw = body.encode(codec, "replace")
+    if encoding == "quoted-printable":
+        raw = binascii.b2a_qp(raw)
+    elif encoding == "base64":
+        raw = base64.encodebytes(raw)
+    head = f"Content-Type: {ctype}" + (f"; charset={charset}" if charset else "") + "\n"
+    head += f"Content-Transfer-Encoding: {encoding}\n" if encoding else ""
+    head += f"Content-Disposition: {disposition}\n" if disposition else ""
+    return head.encode() + b"\n" + raw
+
+
+@st.composite
+def _message(draw: st.DrawFn) -> bytes:
+    parts = draw(st.lists(_part(), min_size=1, max_size=4))
+    kind = draw(st.sampled_from(["mixed", "alternative", "single"]))
+    crlf = draw(st.booleans())
+    if kind == "single":
+        data = b"Subject: s\nMessage-ID: <h@x>\n" + parts[0]
+    else:
+        inner = b"".join(b"--b\n" + part + b"\n" for part in parts)
+        data = (f"Subject: s\nMessage-ID: <h@x>\nMIME-Version: 1.0\n"
+                f"Content-Type: multipart/{kind}; boundary=b\n\n").encode() + inner + b"--b--\n"
+    return data.replace(b"\n", b"\r\n") if crlf else data
+
+
+@settings(max_examples=300, deadline=None)
+@given(_message(), st.integers(min_value=1, max_value=400))
+def test_the_text_found_by_a_recipe_is_the_text_found_without_it(data: bytes, cut: int) -> None:
+    from mailarchive.search.message_text import text_parts
+
+    recipe = text_recipe(data)
+    assert text_parts(data, recipe) == text_parts(data)
+    assert text_parts(data[:cut], recipe) == text_parts(data[:cut])
