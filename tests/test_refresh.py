@@ -87,3 +87,17 @@ def test_refresh_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
                               str(tmp_path / "nothing")], capture_output=True, text=True,
                              check=False)
     assert missing.returncode == 1 and len(missing.stderr.strip().splitlines()) == 1
+
+
+def test_refresh_reads_a_long_list_a_chunk_at_a_time(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import mailarchive.refresh
+
+    store = archive_by_an_older_parser(tmp_path / "a", monkeypatch)
+    mlist = store.get_list("salon")
+    assert mlist is not None
+    assert store.remove(mlist, 3, "asked by its author")  # a gap inside a chunk
+    monkeypatch.setattr(mailarchive.refresh, "CHUNK", 2)
+    summary = refresh(store, workers=2)
+    assert (summary.messages, summary.changed) == (6, 6) and hits(store, "zzstale") == 0
+    assert [row.num for row in store.kept(mlist, 2, 2)] == [4, 5]

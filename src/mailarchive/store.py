@@ -599,10 +599,12 @@ class Store:
         for row in rows:
             yield to_row(row)
 
-    def kept(self, mlist: ListInfo) -> list[MessageRow]:
-        """A list's messages that still have their bytes (not removed), by number."""
-        rows = self.db.execute(f"SELECT {COLUMNS} FROM messages WHERE list_id = ? AND removed "
-                               "IS NULL ORDER BY num", (mlist.id,))
+    def kept(self, mlist: ListInfo, after: int = 0, limit: int = -1) -> list[MessageRow]:
+        """A list's messages that still have their bytes (not removed), by number: those
+        numbered after `after`, at most `limit` of them (all, with -1)."""
+        rows = self.db.execute(f"SELECT {COLUMNS} FROM messages WHERE list_id = ? AND num > ? "
+                               "AND removed IS NULL ORDER BY num LIMIT ?",
+                               (mlist.id, after, limit))
         return [to_row(row) for row in rows]
 
     def iter_raw(self, mlist: ListInfo) -> Iterator[tuple[MessageRow, bytes]]:
