@@ -4,8 +4,9 @@ it again at once.
 A snippet needs the text and HTML parts that `parse` shows, for a page of hits at every search.
 Most list mail is one text part, read from its three content headers without building the
 message; the rest is parsed. An import keeps, with each message, a `text_recipe`: where each
-text part's body lies in the bytes and how it is encoded, checked there against the parse. With
-it, a snippet slices and decodes the bodies and reads no header at all.
+text part's body lies in the bytes and how it is encoded (for other mail than one text part,
+checked there against the import's parse). With it, a snippet slices and decodes the bodies
+and reads no header at all.
 """
 
 from __future__ import annotations
