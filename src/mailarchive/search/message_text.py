@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import binascii
 import re
+from collections.abc import Iterator
 from email.message import Message
 
 from mailarchive import enriched
@@ -131,12 +132,8 @@ def _parts_recipe(data: bytes, tree: Message) -> str | None:
     leaves: list[str] = []
     cursor = 0
     try:  # never stops an import: a message this cannot describe is parsed when searched
-        for leaf in walk(tree):
-            text = _leaf_text(leaf) if isinstance(leaf, Leaf) else None
-            if text is None:
-                continue
-            assert isinstance(leaf, Leaf)  # a limit's note has no text
-            described = _leaf_recipe(data, leaf, cursor)
+        for leaf, text in _shown_texts(tree):
+            described = _leaf_recipe(data, leaf, text[0], cursor)
             if described is None:
                 return None
             recipe, cursor = described
@@ -149,9 +146,9 @@ def _parts_recipe(data: bytes, tree: Message) -> str | None:
     return ";".join([f"{RECIPE_VERSION} parts {len(data)}", *leaves])
 
 
-def _leaf_recipe(data: bytes, leaf: Leaf, cursor: int) -> tuple[str, int] | None:
-    """A shown text part's recipe (kind, encoding, where its body lies in `data`, found from
-    `cursor` on, and charset) and where its body ends; None where a recipe cannot say it."""
+def _leaf_recipe(data: bytes, leaf: Leaf, kind: str, cursor: int) -> tuple[str, int] | None:
+    """A shown text part's recipe (its `kind`, encoding, where its body lies in `data`, found
+    from `cursor` on, and charset) and where its body ends; None where a recipe cannot say it."""
     part = leaf.part
     # the payload as parsed: `get_payload()` gives one with 8-bit bytes decoded by its charset
     payload = vars(part).get("_payload")
@@ -164,7 +161,6 @@ def _leaf_recipe(data: bytes, leaf: Leaf, cursor: int) -> tuple[str, int] | None
     start = data.find(body, cursor)
     if start < 0:
         return None
-    kind = "html" if media_type(part) == "text/html" else "text"
     code = _RECIPE_ENCODINGS.get(encoding, "-")
     end = start + len(body)
     return f"{kind} {code} {start} {end} {charset}".rstrip(), end
@@ -172,12 +168,16 @@ def _leaf_recipe(data: bytes, leaf: Leaf, cursor: int) -> tuple[str, int] | None
 
 def _walked_text_parts(data: bytes) -> Texts:
     message, _defects = message_from_bytes(data)
-    found = []
-    for leaf in walk(message):
-        text = _leaf_text(leaf) if isinstance(leaf, Leaf) else None
-        if text is not None:
-            found.append(text)
-    return found
+    return [text for _leaf, text in _shown_texts(message)]
+
+
+def _shown_texts(tree: Message) -> Iterator[tuple[Leaf, tuple[str, str]]]:
+    """The leaves of a parsed message that `parse` shows as text, each with its (kind, text)."""
+    for leaf in walk(tree):
+        if isinstance(leaf, Leaf):  # not a note where a limit cut the walk
+            text = _leaf_text(leaf)
+            if text is not None:
+                yield leaf, text
 
 
 def _leaf_text(leaf: Leaf) -> tuple[str, str] | None:
